@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import * as foundation from "./2026-11-21-0001-foundation.ts";
+
+/** Every migration, registered in code (bundles carry them; nothing is read from disk). Names sort by time. */
+export const migrations: Record<string, Migration> = {
+  "2026-11-21-0001-foundation": foundation,
+};

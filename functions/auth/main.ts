@@ -1,0 +1,4 @@
+import { runFunction } from "../../shared/http/run-function.ts";
+import { authRoutes } from "./index.ts";
+
+await runFunction("auth", () => [authRoutes()]);

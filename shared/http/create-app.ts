@@ -1,0 +1,41 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import type { Deps } from "../deps.ts";
+import type { AppEnv } from "./app-env.ts";
+import { bodyRules } from "./body-rules.ts";
+import { handleError, handleNotFound } from "./error-handler.ts";
+import { healthRoutes } from "./health.ts";
+import { requestContext } from "./request-context.ts";
+import { createRouter } from "./router.ts";
+
+/**
+ * The one app factory: every function bundle, the all-in-one server and the tests mount their
+ * route groups on it, so request ids, logs, metrics, limits and the error envelope are the same everywhere.
+ */
+export function createApp(deps: Deps, routeGroups: OpenAPIHono<AppEnv>[]): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.use("*", requestContext(deps));
+  if (deps.config.CORS_ORIGINS.length > 0) {
+    app.use(
+      "*",
+      cors({
+        origin: deps.config.CORS_ORIGINS,
+        allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        exposeHeaders: [
+          "X-Request-ID",
+          "Retry-After",
+          "RateLimit",
+          "RateLimit-Policy",
+          "Idempotent-Replayed",
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use("*", bodyRules(deps.config.BODY_LIMIT_BYTES));
+  app.route("/", healthRoutes());
+  for (const group of routeGroups) app.route("/", group);
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  return app;
+}

@@ -1,0 +1,47 @@
+import { type ServerType, serve } from "@hono/node-server";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Deps } from "../deps.ts";
+import type { AppEnv } from "./app-env.ts";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on HOST:PORT; `close()` stops accepting and waits for in-flight requests. */
+export async function listen(app: OpenAPIHono<AppEnv>, deps: Deps): Promise<RunningServer> {
+  const { HOST, PORT } = deps.config;
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: HOST, port: PORT }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : PORT;
+  const host = HOST.includes(":") ? `[${HOST}]` : HOST;
+  return {
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Runs `shutdown` once on SIGINT/SIGTERM, then exits. */
+export function onShutdownSignal(log: Deps["log"], shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}

@@ -1,0 +1,48 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Every metric of one process, on its own registry (no global state: tests build as many as they like). */
+export function createMetrics(functionName: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ function: functionName });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests by route template, method and status",
+      labelNames: ["route", "method", "status"],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration by route template",
+      labelNames: ["route", "method", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    httpInFlight: new Gauge({
+      name: "http_requests_in_flight",
+      help: "HTTP requests being served",
+      registers,
+    }),
+    rateLimitRejections: new Counter({
+      name: "rate_limit_rejections_total",
+      help: "Requests refused with 429, by policy",
+      labelNames: ["policy"],
+      registers,
+    }),
+    rateLimitFailOpen: new Counter({
+      name: "rate_limit_fail_open_total",
+      help: "Requests let through because the rate-limit store was unreachable",
+      registers,
+    }),
+    idempotencySkipped: new Counter({
+      name: "idempotency_skipped_total",
+      help: "Requests with an Idempotency-Key served without protection because the store was unreachable",
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
