@@ -83,3 +83,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
 }
+
+/** The body of a JSON response, typed by the caller (tests assert on it, so a wrong guess fails). */
+export async function readJson<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+export async function errorCode(res: Response): Promise<string> {
+  return (await readJson<{ error: { code: string } }>(res)).error.code;
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { errorCode, startTestApp, type TestApp } from "../helpers/app.ts";
 
 describe("app factory", () => {
   let t: TestApp;
@@ -37,7 +37,7 @@ describe("app factory", () => {
       body: "hello",
     });
     expect(res.status).toBe(415);
-    expect((await res.json()).error.code).toBe("unsupported_media_type");
+    expect(await errorCode(res)).toBe("unsupported_media_type");
   });
 
   it("refuses a JSON body over the limit with 413", async () => {
@@ -46,7 +46,7 @@ describe("app factory", () => {
       json: { login: "x".repeat(2 * 1024 * 1024) },
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe("payload_too_large");
+    expect(await errorCode(res)).toBe("payload_too_large");
   });
 
   it("exposes metrics labelled by route template, never by raw path", async () => {
