@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Database } from "../../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { enforceRateLimit, type RateLimitRule } from "../rate-limit/middleware.ts";
 import { verifyAccessToken } from "./jwt.ts";
 import type { KeySet } from "./keys.ts";
 import { hashOpaqueToken, PERSONAL_TOKEN_PREFIX } from "./opaque-token.ts";
@@ -81,6 +82,13 @@ export function createAuthenticator(
   };
 }
 
+/** Every authenticated request counts against its principal's default budget. */
+const DEFAULT_RATE_LIMIT: RateLimitRule = {
+  name: "default",
+  policy: (config) => config.RATE_LIMIT_DEFAULT,
+  key: (c) => c.get("principal").userId,
+};
+
 function bearerToken(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)$/i);
   return match?.[1] ?? null;
@@ -95,6 +103,7 @@ export function requireRole(minimum: Role): MiddlewareHandler<AppEnv> {
     const principal = await c.get("deps").authenticator.resolve(token);
     if (!principal) throw new ApiError("unauthorized", "invalid or expired token", {}, challenge);
     c.set("principal", principal);
+    await enforceRateLimit(c, DEFAULT_RATE_LIMIT);
     if (!roleAtLeast(principal.role, minimum)) {
       throw new ApiError("forbidden", `this action needs the ${minimum} role`);
     }
