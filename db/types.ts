@@ -62,12 +62,98 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+export type DocumentStatus =
+  | "uploading"
+  | "queued"
+  | "extracting"
+  | "chunking"
+  | "embedding"
+  | "indexing"
+  | "ready"
+  | "failed"
+  | "canceled"
+  | "deleting";
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  status: DocumentStatus;
+  source_mime: string | null;
+  size_bytes: number | null;
+  content_hash: string | null;
+  tags: Generated<string[]>;
+  blob_key: string;
+  canonical_key: string | null;
+  uploaded_by: string | null;
+  error: string | null;
+  /** `{ "<stage>": { "started_at": iso, "ended_at": iso } }` */
+  stage_timestamps: Generated<Record<string, { started_at?: string; ended_at?: string }>>;
+  embedding_model: string | null;
+  /** Presigned uploads only: when an upload never completed is expired by maintenance. */
+  upload_expires_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ChunksTable {
+  id: Generated<string>;
+  document_id: string;
+  tenant_id: string;
+  idx: number;
+  text: string;
+  content_hash: string;
+  token_count: number;
+  page: number | null;
+  meta: Generated<Record<string, unknown>>;
+  /** Text-search configuration (`simple`, `english`, …) the tsvector is built with. */
+  language: Generated<string>;
+  tsv: ColumnType<string, never, never>;
+  created_at: CreatedAt;
+}
+
+export interface EmbeddingsTable {
+  model: string;
+  content_hash: string;
+  dims: number;
+  /** float32 little-endian */
+  vector: Buffer;
+  created_at: CreatedAt;
+}
+
+export interface VectorPointsTable {
+  collection: string;
+  id: string;
+  tenant_id: string;
+  document_id: string;
+  content_hash: string;
+  payload: Record<string, unknown>;
+}
+
+export interface VectorIndexVersionsTable {
+  collection: string;
+  tenant_id: string;
+  version: Generated<number>;
+}
+
+export interface VectorAliasesTable {
+  alias: string;
+  collection: string;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
   personal_tokens: PersonalTokensTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  documents: DocumentsTable;
+  chunks: ChunksTable;
+  embeddings: EmbeddingsTable;
+  vector_points: VectorPointsTable;
+  vector_index_versions: VectorIndexVersionsTable;
+  vector_aliases: VectorAliasesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -77,3 +163,5 @@ export type UserUpdate = Updateable<UsersTable>;
 export type PersonalToken = Selectable<PersonalTokensTable>;
 export type RefreshToken = Selectable<RefreshTokensTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type Document = Selectable<DocumentsTable>;
+export type Chunk = Selectable<ChunksTable>;

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as foundation from "./2026-11-21-0001-foundation.ts";
+import * as documents from "./2026-11-21-0002-documents.ts";
 
 /** Every migration, registered in code (bundles carry them; nothing is read from disk). Names sort by time. */
 export const migrations: Record<string, Migration> = {
   "2026-11-21-0001-foundation": foundation,
+  "2026-11-21-0002-documents": documents,
 };
