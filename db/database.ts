@@ -1,5 +1,6 @@
 import { Kysely, Migrator, PostgresDialect } from "kysely";
 import pg from "pg";
+import type { Logger } from "../shared/logger.ts";
 import { migrations } from "./migrations/index.ts";
 import type { DB } from "./types.ts";
 
@@ -8,8 +9,19 @@ export type Database = Kysely<DB>;
 // int8 (counts, sums) as numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+/** A pool whose broken connections are logged, not thrown: a Postgres restart must not crash the process. */
+export function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", (error) => log.warn({ err: error }, "idle database connection failed"));
+  pool.on("connect", (client) => {
+    client.on("error", (error) => log.warn({ err: error }, "database connection failed"));
+  });
+  return pool;
 }
 
 export function createDatabase(pool: pg.Pool): Database {

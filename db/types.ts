@@ -8,6 +8,8 @@ export interface TenantsTable {
   id: Generated<string>;
   slug: string;
   name: string;
+  /** Text-search configuration of the tenant's chunks; null → the global default. */
+  text_search_language: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -142,6 +144,75 @@ export interface VectorAliasesTable {
   updated_at: Timestamp;
 }
 
+export interface DeadLetterJobsTable {
+  job_id: number;
+  task_identifier: string;
+  payload: unknown;
+  job_key: string | null;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  failed_at: Date;
+  moved_at: CreatedAt;
+}
+
+export interface ChatsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  owner_id: string;
+  name: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  last_message_at: Date | null;
+}
+
+export type MessageRole = "system" | "user" | "assistant" | "tool";
+export type MessageStatus = "complete" | "interrupted" | "failed";
+
+export interface ChatMessagesTable {
+  id: Generated<string>;
+  chat_id: string;
+  tenant_id: string;
+  role: MessageRole;
+  content: string;
+  model: string | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  latency_ms: number | null;
+  status: Generated<MessageStatus>;
+  citations: Generated<unknown[]>;
+  meta: Generated<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface AnswerCacheTable {
+  key: string;
+  tenant_id: string;
+  document_ids: string[];
+  response: Record<string, unknown>;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+export type AnalysisStatus = "queued" | "running" | "ready" | "failed" | "canceled";
+
+export interface AnalysisJobsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  status: AnalysisStatus;
+  source: Record<string, unknown>;
+  blob_key: string | null;
+  params: Generated<Record<string, unknown>>;
+  progress: Generated<number>;
+  result: Record<string, unknown> | null;
+  artifact_key: string | null;
+  error: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -154,6 +225,11 @@ export interface DB {
   vector_points: VectorPointsTable;
   vector_index_versions: VectorIndexVersionsTable;
   vector_aliases: VectorAliasesTable;
+  dead_letter_jobs: DeadLetterJobsTable;
+  chats: ChatsTable;
+  chat_messages: ChatMessagesTable;
+  answer_cache: AnswerCacheTable;
+  analysis_jobs: AnalysisJobsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -1,8 +1,10 @@
 import { loadConfigOrExit, requireDatabaseUrl } from "../shared/boot.ts";
 import { buildDeps } from "../shared/deps.ts";
-import { onShutdownSignal } from "../shared/http/serve.ts";
+import { createApp } from "../shared/http/create-app.ts";
+import { listen, onShutdownSignal } from "../shared/http/serve.ts";
 import { startWorker } from "./worker.ts";
 
+/** The worker process: runs the job queue and serves /healthz, /readyz and /metrics on PORT. */
 const config = loadConfigOrExit();
 const deps = await buildDeps({
   config,
@@ -10,8 +12,10 @@ const deps = await buildDeps({
   databaseUrl: requireDatabaseUrl(config, "the worker"),
 });
 const runner = await startWorker(deps);
-deps.log.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
+const server = await listen(createApp(deps, []), deps);
+deps.log.info({ concurrency: config.WORKER_CONCURRENCY, url: server.url }, "worker started");
 onShutdownSignal(deps.log, async () => {
+  await server.close();
   await runner.stop();
   await deps.close();
 });

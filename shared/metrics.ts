@@ -37,6 +37,19 @@ export function createMetrics(functionName: string) {
       help: "Requests let through because the rate-limit store was unreachable",
       registers,
     }),
+    stageDuration: new Histogram({
+      name: "ingest_stage_duration_seconds",
+      help: "Duration of ingest pipeline stages",
+      labelNames: ["stage"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    stageFailures: new Counter({
+      name: "ingest_stage_failures_total",
+      help: "Ingest stage attempts that failed",
+      labelNames: ["stage"],
+      registers,
+    }),
     idempotencySkipped: new Counter({
       name: "idempotency_skipped_total",
       help: "Requests with an Idempotency-Key served without protection because the store was unreachable",

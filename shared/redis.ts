@@ -26,3 +26,19 @@ export function createRedis(url: string, log: Logger): Redis {
   });
   return redis;
 }
+
+/** Waits (bounded) for the first connection, so a process does not start by failing open. */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once("ready", onReady);
+  });
+}

@@ -2,6 +2,10 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../../shared/http/app-env.ts";
 import type { OpenApiDocument } from "../../shared/http/openapi.ts";
 import { createRouter } from "../../shared/http/router.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { docsRoutes } from "./routes/docs.ts";
+import { tenantRoutes } from "./routes/tenants.ts";
+import { versionRoutes } from "./routes/version.ts";
 
 export interface OpsOptions {
   /** The OpenAPI document of every function (built lazily: it includes these routes too). */
@@ -9,6 +13,10 @@ export interface OpsOptions {
 }
 
 /** Routes of the ops function: version, API docs, admin audit and tenants. */
-export function opsRoutes(_options: OpsOptions): OpenAPIHono<AppEnv> {
-  return createRouter();
+export function opsRoutes(options: OpsOptions): OpenAPIHono<AppEnv> {
+  return createRouter()
+    .route("/", versionRoutes())
+    .route("/", docsRoutes(options.apiDocument))
+    .route("/", auditRoutes())
+    .route("/", tenantRoutes());
 }

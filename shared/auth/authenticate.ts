@@ -8,6 +8,7 @@ import type { KeySet } from "./keys.ts";
 import { hashOpaqueToken, PERSONAL_TOKEN_PREFIX } from "./opaque-token.ts";
 import { type Principal, type Role, roleAtLeast } from "./principal.ts";
 import { effectiveRole } from "./scopes.ts";
+import { cacheVerifiedTokens } from "./verified-token-cache.ts";
 
 /** `last_used_at` of a personal token is written at most this often, to keep reads read-only. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -22,8 +23,10 @@ export function createAuthenticator(
   keys: KeySet,
   settings: { issuer: string; audience: string },
 ): Authenticator {
+  const verify = cacheVerifiedTokens((token) => verifyAccessToken(keys, settings, token));
+
   async function fromAccessToken(token: string): Promise<Principal | null> {
-    const claims = await verifyAccessToken(keys, settings, token);
+    const claims = await verify(token);
     if (!claims) return null;
     const user = await db
       .selectFrom("users")

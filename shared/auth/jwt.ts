@@ -35,6 +35,14 @@ export async function signAccessToken(
     .sign(keys.signing.key);
 }
 
+export interface VerifiedAccessToken {
+  userId: string;
+  tenantId: string;
+  tokenVersion: number;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
 function isAccessPayload(
   payload: JWTPayload,
 ): payload is JWTPayload & { sub: string; tid: string; ver: number } {
@@ -46,7 +54,7 @@ export async function verifyAccessToken(
   keys: KeySet,
   settings: Omit<TokenSettings, "ttlSeconds">,
   token: string,
-): Promise<{ userId: string; tenantId: string; tokenVersion: number } | null> {
+): Promise<VerifiedAccessToken | null> {
   try {
     const { payload } = await jwtVerify(
       token,
@@ -64,7 +72,12 @@ export async function verifyAccessToken(
       },
     );
     if (!isAccessPayload(payload)) return null;
-    return { userId: payload.sub, tenantId: payload.tid, tokenVersion: payload.ver };
+    return {
+      userId: payload.sub,
+      tenantId: payload.tid,
+      tokenVersion: payload.ver,
+      expiresAt: (payload.exp ?? 0) * 1000,
+    };
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import type { Deps } from "../deps.ts";
+import { IDEMPOTENCY_STATUS_HEADER, idempotency, REPLAYED_HEADER } from "../idempotency/middleware.ts";
 import type { AppEnv } from "./app-env.ts";
 import { bodyRules } from "./body-rules.ts";
 import { handleError, handleNotFound } from "./error-handler.ts";
@@ -26,13 +27,15 @@ export function createApp(deps: Deps, routeGroups: OpenAPIHono<AppEnv>[]): OpenA
           "Retry-After",
           "RateLimit",
           "RateLimit-Policy",
-          "Idempotent-Replayed",
+          REPLAYED_HEADER,
+          IDEMPOTENCY_STATUS_HEADER,
         ],
         maxAge: 600,
       }),
     );
   }
   app.use("*", bodyRules(deps.config.BODY_LIMIT_BYTES));
+  app.use("*", idempotency());
   app.route("/", healthRoutes());
   for (const group of routeGroups) app.route("/", group);
   app.onError(handleError);

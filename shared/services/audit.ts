@@ -23,3 +23,18 @@ export async function recordAudit(db: Kysely<DB>, scope: Scope, input: AuditInpu
     })
     .execute();
 }
+
+/** Records an action done by no principal (the CLI, a job) in `tenantId`, with no actor. */
+export async function recordSystemAudit(db: Kysely<DB>, tenantId: string, input: AuditInput): Promise<void> {
+  await db
+    .insertInto("audit_log")
+    .values({
+      tenant_id: tenantId,
+      actor_id: null,
+      action: input.action,
+      target_type: input.targetType,
+      target_id: input.targetId ?? null,
+      meta: input.meta ?? {},
+    })
+    .execute();
+}

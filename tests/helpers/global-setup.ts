@@ -42,7 +42,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   await admin.connect();
   await admin.query(`drop database if exists ${template}`);
   await admin.query(`create database ${template}`);
-  const pool = createPool(withDatabase(serverUrl, template), 2);
+  const pool = createPool(withDatabase(serverUrl, template), 2, log);
   const db = createDatabase(pool);
   await migrateAll(db, pool, log);
   await db.destroy();

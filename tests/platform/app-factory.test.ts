@@ -13,7 +13,7 @@ describe("app factory", () => {
     expect(live.status).toBe(200);
     expect(live.headers.get("x-request-id")).toBe("abc-123");
     const ready = await t.call("/readyz");
-    expect(await ready.json()).toEqual({ status: "ok", checks: { postgres: "ok" } });
+    expect(await ready.json()).toEqual({ status: "ok", checks: { postgres: "ok", blob_store: "ok" } });
   });
 
   it("generates a request id when none (or a malformed one) is given", async () => {

@@ -1,0 +1,91 @@
+import { execFileSync } from "node:child_process";
+import autocannon from "autocannon";
+import { createDatabase, createPool } from "../db/database.ts";
+import { signAccessToken } from "../shared/auth/jwt.ts";
+import { generateSigningJwk, keySetFromJwks } from "../shared/auth/keys.ts";
+import { hashPassword } from "../shared/auth/passwords.ts";
+import { createLogger } from "../shared/logger.ts";
+import { freshBenchDatabase } from "./lib/database.ts";
+import { buildHelloServer } from "./lib/hello.ts";
+import { startBundle } from "./lib/processes.ts";
+import { fmt, printTable } from "./lib/table.ts";
+
+const CONNECTIONS = 50;
+const DURATION_SECONDS = 8;
+
+async function load(url: string, headers: Record<string, string> = {}) {
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, headers }); // warm-up
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, headers });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** GET /api/auth/me with a valid token vs a bare Hono hello route (cold starts: bench/cold-start.ts). */
+export async function benchAuth(): Promise<void> {
+  const helloBundle = await buildHelloServer();
+  const databaseUrl = await freshBenchDatabase("quarry_bench_auth");
+  const jwk = await generateSigningJwk("bench-1");
+  const env = {
+    DATABASE_URL: databaseUrl,
+    JWT_KEYS: JSON.stringify([jwk]),
+    RATE_LIMIT_DEFAULT: "100000000/60s",
+  };
+  execFileSync(process.execPath, ["dist/migrate.mjs"], {
+    env: { ...process.env, ...env, LOG_LEVEL: "warn" },
+  });
+
+  const pool = createPool(databaseUrl, 2, createLogger("warn"));
+  const db = createDatabase(pool);
+  const tenant = await db
+    .insertInto("tenants")
+    .values({ slug: "bench", name: "Bench" })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const user = await db
+    .insertInto("users")
+    .values({
+      tenant_id: tenant.id,
+      login: "bench",
+      full_name: "Bench",
+      role: "reader",
+      password_hash: await hashPassword("bench-password", 10),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await db.destroy();
+  const token = await signAccessToken(
+    await keySetFromJwks([jwk]),
+    { issuer: "quarry", audience: "quarry-api", ttlSeconds: 3600 },
+    { userId: user.id, tenantId: tenant.id, role: "reader", tokenVersion: 0 },
+  );
+
+  const hello = await startBundle(helloBundle);
+  const helloLoad = await load(`${hello.url}/hello`);
+  await hello.stop();
+  const auth = await startBundle("dist/auth.mjs", env);
+  const meLoad = await load(`${auth.url}/api/auth/me`, { authorization: `Bearer ${token}` });
+  await auth.stop();
+
+  printTable(`Authenticated read vs bare Hono (${CONNECTIONS} connections, ${DURATION_SECONDS} s)`, [
+    {
+      route: "bare Hono GET /hello",
+      "req/s": fmt(helloLoad.rps, 0),
+      "p50 ms": helloLoad.p50,
+      "p99 ms": helloLoad.p99,
+    },
+    {
+      route: "GET /api/auth/me (JWT + user lookup)",
+      "req/s": fmt(meLoad.rps, 0),
+      "p50 ms": meLoad.p50,
+      "p99 ms": meLoad.p99,
+    },
+    {
+      route: "ratio me/hello (target ≥ 0.5)",
+      "req/s": fmt(meLoad.rps / helloLoad.rps, 2),
+      "p50 ms": "",
+      "p99 ms": "target < 10",
+    },
+  ]);
+}

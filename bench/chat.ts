@@ -1,0 +1,272 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
+import { createDatabase, createPool } from "../db/database.ts";
+import { signAccessToken } from "../shared/auth/jwt.ts";
+import { generateSigningJwk, keySetFromJwks } from "../shared/auth/keys.ts";
+import { hashPassword } from "../shared/auth/passwords.ts";
+import { createLogger } from "../shared/logger.ts";
+import type { ChatScript } from "../tests/helpers/chat-stand-in.ts";
+import { freshBenchDatabase } from "./lib/database.ts";
+import { startBundle } from "./lib/processes.ts";
+import { fmt, percentile, printTable } from "./lib/table.ts";
+
+const FIRST_TOKEN_DELAY_MS = 50;
+const SHORT_REPLY = Array.from({ length: 20 }, (_, i) => `word${i}`).join(" ");
+const LONG_REPLY_TOKENS = 2000;
+const ROUNDS = { 1: 40, 50: 6 } as const;
+
+interface Target {
+  name: string;
+  /** Starts one streamed answer; resolves with ms to the first token and to the end, and tokens seen. */
+  run(): Promise<{ firstTokenMs: number; totalMs: number; tokens: number }>;
+}
+
+/** Reads a streamed response, timing the first `marker` (a token) and counting them. */
+async function timeStream(
+  started: number,
+  res: Response,
+  marker: string,
+): Promise<{ firstTokenMs: number; totalMs: number; tokens: number }> {
+  if (res.status !== 200 || !res.body) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
+  const decoder = new TextDecoder();
+  let firstTokenMs = Number.NaN;
+  let tokens = 0;
+  let carry = "";
+  for await (const chunk of res.body) {
+    const text = carry + decoder.decode(chunk, { stream: true });
+    const count = text.split(marker).length - 1;
+    if (count > 0 && Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - started;
+    tokens += count;
+    // A marker cut in two by a chunk boundary is counted once its second half arrives.
+    carry = text.slice(-(marker.length - 1));
+  }
+  return { firstTokenMs, totalMs: performance.now() - started, tokens };
+}
+
+function directTarget(modelUrl: string): Target {
+  return {
+    name: "stand-in, direct",
+    async run() {
+      const started = performance.now();
+      const res = await fetch(`${modelUrl}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "bench",
+          stream: true,
+          messages: [{ role: "user", content: "When does the office open?" }],
+        }),
+      });
+      // Token chunks only: the first chunk carries the role, not content.
+      return timeStream(started, res, '"delta":{"content"');
+    },
+  };
+}
+
+function quarryTarget(url: string, token: string, chats: string[], useRag: boolean): Target {
+  return {
+    name: useRag ? "Quarry, lexical RAG over 300 chunks" : "Quarry, no retrieval",
+    async run() {
+      const chatId = chats.pop();
+      if (!chatId) throw new Error("out of chats");
+      const started = performance.now();
+      const res = await fetch(`${url}/api/chats/${chatId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          content: "When does the office open?",
+          response_stream: true,
+          use_rag: useRag,
+          ...(useRag ? { rag_params: { mode: "lexical", top_k: 5 } } : {}),
+        }),
+      });
+      return timeStream(started, res, "event: token");
+    },
+  };
+}
+
+/** The stand-in in its own process (bench/chat-stand-in.ts); resolves with its base URL. */
+async function startStandIn(): Promise<{
+  url: string;
+  process: ChildProcess;
+  script(script: ChatScript): Promise<void>;
+}> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/chat-stand-in.ts"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`stand-in exited with ${code}`)));
+  });
+  return {
+    url,
+    process: child,
+    async script(script) {
+      const res = await fetch(`${url}/bench/script`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(script),
+      });
+      if (!res.ok) throw new Error(`stand-in script: ${res.status}`);
+    },
+  };
+}
+
+async function measure(target: Target, concurrency: number, rounds: number) {
+  const firstTokens: number[] = [];
+  let tokens = 0;
+  let streamMs = 0;
+  await Promise.all(Array.from({ length: concurrency }, () => target.run())); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    const results = await Promise.all(Array.from({ length: concurrency }, () => target.run()));
+    for (const result of results) {
+      firstTokens.push(result.firstTokenMs);
+      tokens += result.tokens;
+      streamMs += result.totalMs;
+    }
+  }
+  firstTokens.sort((a, b) => a - b);
+  return {
+    p50: percentile(firstTokens, 50),
+    p95: percentile(firstTokens, 95),
+    tokensPerSecond: tokens / (streamMs / 1000),
+  };
+}
+
+async function seed(
+  databaseUrl: string,
+  jwk: Awaited<ReturnType<typeof generateSigningJwk>>,
+  chatCount: number,
+) {
+  const db = createDatabase(createPool(databaseUrl, 2, createLogger("warn")));
+  const tenant = await db
+    .insertInto("tenants")
+    .values({ slug: "bench", name: "Bench" })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const user = await db
+    .insertInto("users")
+    .values({
+      tenant_id: tenant.id,
+      login: "bench",
+      full_name: "Bench",
+      role: "reader",
+      password_hash: await hashPassword("bench-password", 10),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const document = await db
+    .insertInto("documents")
+    .values({ tenant_id: tenant.id, name: "handbook.md", status: "ready", blob_key: "bench/handbook.md" })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const chunks = Array.from({ length: 300 }, (_, idx) => {
+    const text = `Section ${idx}. The office opens at ${idx % 12} in the morning on weekdays; parking permits and badges are handled by facilities team ${idx % 7}.`;
+    return {
+      document_id: document.id,
+      tenant_id: tenant.id,
+      idx,
+      text,
+      content_hash: createHash("sha256").update(text).digest("hex"),
+      token_count: 30,
+    };
+  });
+  await db.insertInto("chunks").values(chunks).execute();
+  const chats = await db
+    .insertInto("chats")
+    .values(
+      Array.from({ length: chatCount }, (_, i) => ({
+        tenant_id: tenant.id,
+        owner_id: user.id,
+        name: `bench ${i}`,
+      })),
+    )
+    .returning("id")
+    .execute();
+  await db.destroy();
+  const token = await signAccessToken(
+    await keySetFromJwks([jwk]),
+    { issuer: "quarry", audience: "quarry-api", ttlSeconds: 3600 },
+    { userId: user.id, tenantId: tenant.id, role: "reader", tokenVersion: 0 },
+  );
+  return { token, chats: chats.map((c) => c.id) };
+}
+
+/**
+ * Time to first token and streaming throughput through the chats bundle (dist/chats.mjs) against the
+ * stand-in model server, vs the same stand-in called directly, in the same run.
+ */
+export async function benchChat(): Promise<void> {
+  const standIn = await startStandIn();
+  const databaseUrl = await freshBenchDatabase("quarry_bench_chat");
+  const jwk = await generateSigningJwk("bench-1");
+  const env = {
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: "20",
+    JWT_KEYS: JSON.stringify([jwk]),
+    LLM_URL: standIn.url,
+    LLM_MODEL: "bench",
+    LLM_CONCURRENCY: "64",
+    LLM_QUEUE_LIMIT: "256",
+    CHAT_MAX_STREAMS_PER_USER: "1000",
+    RATE_LIMIT_DEFAULT: "100000000/60s",
+    RATE_LIMIT_CHAT: "100000000/60s",
+    ANSWER_CACHE_TTL_SECONDS: "0",
+  };
+  execFileSync(process.execPath, ["dist/migrate.mjs"], {
+    env: { ...process.env, ...env, LOG_LEVEL: "warn" },
+  });
+  const perPath = ROUNDS[1] + 1 + 50 * (ROUNDS[50] + 1) + 10;
+  const { token, chats } = await seed(databaseUrl, jwk, 2 * perPath + 20);
+  const chatsBundle = await startBundle("dist/chats.mjs", env);
+  try {
+    const direct = directTarget(standIn.url);
+    const paths = [
+      direct,
+      quarryTarget(chatsBundle.url, token, chats, false),
+      quarryTarget(chatsBundle.url, token, chats, true),
+    ];
+
+    await standIn.script({ reply: SHORT_REPLY, firstTokenDelayMs: FIRST_TOKEN_DELAY_MS });
+    const rows: Record<string, string | number>[] = [];
+    for (const concurrency of [1, 50] as const) {
+      let base = Number.NaN;
+      for (const path of paths) {
+        const result = await measure(path, concurrency, ROUNDS[concurrency]);
+        if (path === direct) base = result.p95;
+        const added = path === direct ? "" : fmt(result.p95 - base);
+        rows.push({
+          streams: concurrency,
+          path: path.name,
+          "p50 ms": fmt(result.p50),
+          "p95 ms": fmt(result.p95),
+          "added p95 ms": added && concurrency === 50 && path === paths[1] ? `${added} (target < 15)` : added,
+        });
+      }
+    }
+    printTable(`Time to first token (the model's first token comes after ${FIRST_TOKEN_DELAY_MS} ms)`, rows);
+
+    const long = Array.from({ length: LONG_REPLY_TOKENS }, (_, i) => `t${i}`).join(" ");
+    const throughput: Record<string, string | number>[] = [];
+    for (const [label, delay] of [
+      ["paced, 2 ms per token", 2],
+      ["unpaced (as fast as the stand-in writes)", 0],
+    ] as const) {
+      await standIn.script({ reply: long, tokenDelayMs: delay });
+      const base = await measure(direct, 1, 3);
+      const through = await measure(paths[1] as Target, 1, 3);
+      throughput.push({
+        stream: label,
+        "direct tok/s": fmt(base.tokensPerSecond, 0),
+        "Quarry tok/s": fmt(through.tokensPerSecond, 0),
+        ratio: `${fmt((through.tokensPerSecond / base.tokensPerSecond) * 100, 1)} %${delay > 0 ? " (target ≥ 95)" : ""}`,
+      });
+    }
+    printTable(`Streaming throughput, one ${LONG_REPLY_TOKENS}-token answer at a time`, throughput);
+  } finally {
+    await chatsBundle.stop();
+    standIn.process.kill("SIGTERM");
+  }
+}

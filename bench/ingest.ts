@@ -1,0 +1,228 @@
+import { sql } from "kysely";
+import { startWorker } from "../jobs/worker.ts";
+import type { Scope } from "../shared/auth/principal.ts";
+import type { Deps } from "../shared/deps.ts";
+import { deleteDocument } from "../shared/documents/service.ts";
+import { acceptUpload, beginDocument } from "../shared/documents/upload.ts";
+import type { Embedder } from "../shared/embeddings/port.ts";
+import { fmt, percentile, printTable } from "./lib/table.ts";
+import { benchDeps } from "./retrieval/bench-deps.ts";
+
+/**
+ * Ingest of a ~10 MB text corpus with the built-in embedder, one job at a time (WORKER_CONCURRENCY=1, so
+ * embedder time is a part of the wall time): MB/s, chunks/s, pipeline overhead (wall time not spent inside
+ * the embedder, as a share of embedder time), stage hand-off latency, then the same corpus again.
+ */
+const DOCUMENTS = 20;
+const BYTES_PER_DOCUMENT = 512 * 1024;
+const WORDS = (
+  "quarry index chunk vector search answer cite upload tenant worker stage model token embed retrieve " +
+  "paragraph section heading document policy report meeting budget schedule customer release network " +
+  "storage backup restore latency throughput request response error retry queue cache memory disk"
+).split(" ");
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Markdown-ish text: headings and paragraphs of sentences, deterministic per document. */
+function documentText(index: number): string {
+  const next = random(index + 1);
+  const parts: string[] = [];
+  let size = 0;
+  let section = 0;
+  while (size < BYTES_PER_DOCUMENT) {
+    if (next() < 0.08) {
+      section += 1;
+      parts.push(`## Section ${index}.${section}`);
+    }
+    const sentences = Array.from({ length: 3 + Math.floor(next() * 5) }, () => {
+      const words = Array.from(
+        { length: 6 + Math.floor(next() * 14) },
+        () => WORDS[Math.floor(next() * WORDS.length)],
+      );
+      return `${words.join(" ")} ${Math.floor(next() * 100_000)}.`;
+    });
+    const paragraph = sentences.join(" ");
+    parts.push(paragraph);
+    size += paragraph.length + 2;
+  }
+  return parts.join("\n\n");
+}
+
+/** Counts calls and time spent inside the embedder. */
+function timedEmbedder(inner: Embedder) {
+  const stats = { calls: 0, texts: 0, ms: 0 };
+  const embedder: Embedder = {
+    kind: inner.kind,
+    model: inner.model,
+    dims: inner.dims,
+    semantic: inner.semantic,
+    async embed(texts, signal) {
+      const started = performance.now();
+      try {
+        return await inner.embed(texts, signal);
+      } finally {
+        stats.calls += 1;
+        stats.texts += texts.length;
+        stats.ms += performance.now() - started;
+      }
+    },
+  };
+  return { embedder, stats };
+}
+
+async function waitUntil(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("ingest did not finish within 15 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Uploads the documents one after the other, each once the previous is ready (so no job waits in a queue). */
+async function ingestCorpus(deps: Deps, scope: Scope, texts: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [index, text] of texts.entries()) {
+    const document = await beginDocument(deps.db, scope, {
+      name: `corpus-${index}.md`,
+      tags: [],
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const stored = await deps.blobStore.put(document.blob_key, Buffer.from(text));
+    const accepted = await acceptUpload(
+      deps.db,
+      scope,
+      document.id,
+      { sizeBytes: stored.size, sha256: stored.sha256 },
+      3,
+    );
+    if (accepted.kind !== "accepted") throw new Error("unexpected duplicate in the bench corpus");
+    ids.push(document.id);
+    await waitUntil(async () => {
+      const row = await deps.db
+        .selectFrom("documents")
+        .select(["status", "error"])
+        .where("id", "=", document.id)
+        .executeTakeFirstOrThrow();
+      if (row.status === "failed") throw new Error(`ingest failed: ${row.error}`);
+      return row.status === "ready";
+    });
+  }
+  return ids;
+}
+
+/** Per stage, the summed time from its start to its end over every document. */
+async function stageTotals(deps: Deps, ids: string[]): Promise<Record<string, number>> {
+  const rows = await deps.db
+    .selectFrom("documents")
+    .select("stage_timestamps")
+    .where("id", "in", ids)
+    .execute();
+  const totals: Record<string, number> = {};
+  for (const { stage_timestamps: stamps } of rows) {
+    for (const [stage, { started_at, ended_at }] of Object.entries(stamps)) {
+      if (started_at && ended_at)
+        totals[stage] = (totals[stage] ?? 0) + Date.parse(ended_at) - Date.parse(started_at);
+    }
+  }
+  return totals;
+}
+
+async function handOffLatencies(deps: Deps, ids: string[]): Promise<number[]> {
+  const rows = await deps.db
+    .selectFrom("documents")
+    .select("stage_timestamps")
+    .where("id", "in", ids)
+    .execute();
+  const stages = ["extract", "chunk", "embed", "index"];
+  const gaps: number[] = [];
+  for (const { stage_timestamps: stamps } of rows) {
+    for (let i = 1; i < stages.length; i++) {
+      const ended = stamps[stages[i - 1] as string]?.ended_at;
+      const started = stamps[stages[i] as string]?.started_at;
+      if (ended && started) gaps.push(Date.parse(started) - Date.parse(ended));
+    }
+  }
+  return gaps.sort((a, b) => a - b);
+}
+
+export async function benchIngest(): Promise<void> {
+  const base = await benchDeps("quarry_bench_ingest", { WORKER_CONCURRENCY: "1", LOG_LEVEL: "error" });
+  const timed = timedEmbedder(base.embedder);
+  const deps: Deps = { ...base, embedder: timed.embedder };
+  const tenant = await deps.db
+    .insertInto("tenants")
+    .values({ slug: "bench", name: "Bench" })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const scope: Scope = {
+    tenantId: tenant.id,
+    userId: "00000000-0000-0000-0000-000000000000",
+    role: "editor",
+  };
+  const texts = Array.from({ length: DOCUMENTS }, (_, index) => documentText(index));
+  const megabytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / (1024 * 1024);
+  const worker = await startWorker(deps);
+  try {
+    const started = performance.now();
+    const ids = await ingestCorpus(deps, scope, texts);
+    const wallMs = performance.now() - started;
+    const chunks = await deps.db
+      .selectFrom("chunks")
+      .select(sql<number>`count(*)::int`.as("n"))
+      .executeTakeFirstOrThrow();
+    const first = { ...timed.stats };
+    const gaps = await handOffLatencies(deps, ids);
+    const totals = await stageTotals(deps, ids);
+
+    for (const id of ids) await deleteDocument(deps.db, scope, id);
+    await waitUntil(
+      async () => (await deps.db.selectFrom("documents").select("id").limit(1).execute()).length === 0,
+    );
+    const before = { ...timed.stats };
+    const againStarted = performance.now();
+    await ingestCorpus(deps, scope, texts);
+    const againMs = performance.now() - againStarted;
+
+    printTable(
+      `Ingest of ${fmt(megabytes)} MB of text (${DOCUMENTS} documents, built-in embedder, 1 job at a time)`,
+      [
+        { measure: "wall time", value: `${fmt(wallMs / 1000, 2)} s` },
+        { measure: "throughput", value: `${fmt(megabytes / (wallMs / 1000), 2)} MB/s` },
+        { measure: "chunks", value: `${chunks.n} (${fmt(chunks.n / (wallMs / 1000), 0)} chunks/s)` },
+        {
+          measure: "time inside the embedder",
+          value: `${fmt(first.ms / 1000, 2)} s (${first.calls} calls, ${first.texts} texts)`,
+        },
+        {
+          measure: "pipeline overhead / embedder time (target < 15%)",
+          value: `${fmt((((totals.pipeline ?? 0) - first.ms) / first.ms) * 100)} %`,
+        },
+        {
+          measure: "stage hand-off p50 / p95 (target p50 < 10 ms)",
+          value: `${fmt(percentile(gaps, 50))} / ${fmt(percentile(gaps, 95))} ms`,
+        },
+        ...Object.entries(totals).map(([stage, ms]) => ({
+          measure: `${stage === "pipeline" ? "first stage start → ready" : `stage ${stage}`}, summed over documents`,
+          value: `${fmt(ms / 1000, 2)} s`,
+        })),
+        {
+          measure: "re-ingest of the same corpus: embedder calls (target 0)",
+          value: String(timed.stats.calls - before.calls),
+        },
+        { measure: "re-ingest wall time", value: `${fmt(againMs / 1000, 2)} s` },
+      ],
+    );
+  } finally {
+    await worker.stop();
+    await deps.close();
+  }
+}

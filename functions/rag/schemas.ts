@@ -1,0 +1,129 @@
+import { z } from "@hono/zod-openapi";
+import { DOCUMENT_STATUSES } from "../../shared/documents/status.ts";
+import { describedError } from "../../shared/http/openapi-responses.ts";
+
+/** The 413 of the routes that take or announce an upload: the upload limit, not the JSON body limit. */
+export const uploadTooLargeError = describedError(
+  413,
+  "Over UPLOAD_LIMIT_BYTES (sent with Connection: close)",
+);
+
+const timestamp = z.string().openapi({ format: "date-time", example: "2026-01-01T00:00:00.000Z" });
+
+export const DocumentStatusSchema = z.enum(DOCUMENT_STATUSES).openapi({
+  description:
+    "uploading → queued → extracting → chunking → embedding → indexing → ready, or failed, canceled, deleting",
+});
+
+const StageTimestamps = z
+  .record(z.string(), z.object({ started_at: timestamp.optional(), ended_at: timestamp.optional() }))
+  .openapi({ description: "Start and end of each ingest stage (extract, chunk, embed, index)" });
+
+export const DocumentSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    status: DocumentStatusSchema,
+    mime: z.string().nullable().openapi({ description: "Detected from the content during extraction" }),
+    size_bytes: z.number().int().nullable(),
+    content_hash: z.string().nullable().openapi({ description: "Hex SHA-256 of the uploaded bytes" }),
+    tags: z.array(z.string()),
+    error: z.string().nullable().openapi({ description: "Why ingestion failed, when it did" }),
+    embedding_model: z.string().nullable(),
+    stage_timestamps: StageTimestamps,
+    uploaded_by: z.uuid().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi("Document");
+
+export const DocumentPageSchema = z
+  .object({ items: z.array(DocumentSchema), next_cursor: z.string().nullable() })
+  .openapi("DocumentPage");
+
+export const IdParamsSchema = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" }, description: "Document id" }),
+});
+
+export const ListQuerySchema = z.object({
+  status: DocumentStatusSchema.optional(),
+  tag: z.string().min(1).max(64).optional().openapi({ description: "Documents carrying this tag" }),
+  q: z.string().min(1).max(200).optional().openapi({ description: "Case-insensitive part of the name" }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({ description: "Opaque: the next_cursor of the previous page" }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const tags = z
+  .array(z.string())
+  .max(32)
+  .openapi({ description: "At most 32 tags of 1–64 letters, digits, spaces or . _ : -" });
+
+export const UploadUrlBodySchema = z
+  .object({
+    name: z.string().max(1024).openapi({
+      description: "A plain file name: no path separators or control characters",
+      example: "report.pdf",
+    }),
+    tags: tags.optional(),
+    size_bytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .openapi({ description: "The size the client intends to upload; refused early (413) over the limit" }),
+  })
+  .openapi("UploadUrlRequest");
+
+export const UploadUrlSchema = z
+  .object({
+    id: z.uuid().openapi({ description: "The document, in status uploading until completed" }),
+    put_url: z.url(),
+    method: z.literal("PUT"),
+    headers: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Headers the PUT must carry exactly (may be empty)" }),
+    key: z.string().openapi({ description: "The blob key the file is stored under" }),
+    expires_in: z.number().int().openapi({ description: "Seconds the put_url stays valid" }),
+  })
+  .openapi("UploadUrl");
+
+export const BlobTokenParamsSchema = z.object({
+  token: z
+    .string()
+    .min(1)
+    .max(4096)
+    .openapi({ param: { name: "token", in: "path" }, description: "The signed token of the URL" }),
+});
+
+export const StoredBlobSchema = z
+  .object({ size: z.number().int().openapi({ description: "Bytes stored" }) })
+  .openapi("StoredBlob");
+
+export const ProgressSchema = z
+  .object({
+    id: z.uuid(),
+    status: DocumentStatusSchema,
+    stage_timestamps: StageTimestamps,
+    chunks: z.number().int().openapi({ description: "Chunks stored for the document" }),
+    embedded: z.number().int().openapi({ description: "Chunks whose embedding exists for its model" }),
+    indexed: z.number().int().openapi({ description: "Points in the vector index for the document" }),
+    error: z.string().nullable(),
+  })
+  .openapi("DocumentProgress");
+
+export const StatsSchema = z
+  .object({
+    documents: z.number().int(),
+    by_status: z.record(z.string(), z.number().int()),
+    total_bytes: z.number().int(),
+    chunks: z.number().int(),
+  })
+  .openapi("DocumentStats");
+
+export const DeletingSchema = z
+  .object({ id: z.uuid(), status: z.literal("deleting") })
+  .openapi("DocumentDeleting");

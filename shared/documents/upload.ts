@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { DB, Document } from "../../db/types.ts";
+import type { Scope } from "../auth/principal.ts";
+import { blobKey } from "../blob/index.ts";
+import { documentJobKey } from "../queue/catalog.ts";
+import { enqueue } from "../queue/enqueue.ts";
+
+export interface NewDocument {
+  name: string;
+  tags: string[];
+  /** When an upload that never completes is expired by maintenance. */
+  expiresAt: Date;
+}
+
+/** A row in `uploading` whose blob key is fixed before any byte arrives (so a crash leaves a traceable row). */
+export async function beginDocument(db: Kysely<DB>, scope: Scope, input: NewDocument): Promise<Document> {
+  const id = randomUUID();
+  return db
+    .insertInto("documents")
+    .values({
+      id,
+      tenant_id: scope.tenantId,
+      name: input.name,
+      tags: input.tags,
+      status: "uploading",
+      blob_key: blobKey(scope.tenantId, "uploads", id),
+      uploaded_by: scope.userId,
+      upload_expires_at: input.expiresAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export type AcceptResult =
+  | { kind: "accepted"; document: Document }
+  | { kind: "duplicate"; existing: Document };
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: string }).code === "23505";
+}
+
+async function liveDocumentWithContent(db: Kysely<DB>, scope: Scope, contentHash: string, exceptId: string) {
+  return db
+    .selectFrom("documents")
+    .selectAll()
+    .where("tenant_id", "=", scope.tenantId)
+    .where("content_hash", "=", contentHash)
+    .where("id", "!=", exceptId)
+    .where("status", "not in", ["deleting", "canceled", "failed"])
+    .executeTakeFirst();
+}
+
+/**
+ * The bytes are stored: queue the document for ingestion, in one transaction with its first job.
+ * Identical content already live in the tenant is a duplicate: this row is dropped and the existing
+ * document returned (the caller removes the blob).
+ */
+export async function acceptUpload(
+  db: Kysely<DB>,
+  scope: Scope,
+  id: string,
+  stored: { sizeBytes: number; sha256: string },
+  maxAttempts: number,
+): Promise<AcceptResult> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const existing = await liveDocumentWithContent(trx, scope, stored.sha256, id);
+      if (existing) {
+        await trx
+          .deleteFrom("documents")
+          .where("id", "=", id)
+          .where("tenant_id", "=", scope.tenantId)
+          .execute();
+        return { kind: "duplicate", existing } as const;
+      }
+      const document = await trx
+        .updateTable("documents")
+        .set({
+          status: "queued",
+          size_bytes: stored.sizeBytes,
+          content_hash: stored.sha256,
+          upload_expires_at: null,
+          updated_at: new Date(),
+        })
+        .where("id", "=", id)
+        .where("tenant_id", "=", scope.tenantId)
+        .where("status", "=", "uploading")
+        .returningAll()
+        .executeTakeFirst();
+      if (!document) throw new Error(`document ${id} is no longer uploading`);
+      await enqueue(
+        trx,
+        "ingest:extract",
+        { documentId: id, tenantId: scope.tenantId },
+        { jobKey: documentJobKey(id), maxAttempts },
+      );
+      return { kind: "accepted", document } as const;
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    // Lost a race with an identical upload that committed first.
+    const existing = await liveDocumentWithContent(db, scope, stored.sha256, id);
+    await db.deleteFrom("documents").where("id", "=", id).where("tenant_id", "=", scope.tenantId).execute();
+    if (!existing) throw error;
+    return { kind: "duplicate", existing };
+  }
+}
+
+/** Drops a row whose upload failed before it was accepted (the caller removes any blob). */
+export async function discardUpload(db: Kysely<DB>, scope: Scope, id: string): Promise<void> {
+  await db
+    .deleteFrom("documents")
+    .where("id", "=", id)
+    .where("tenant_id", "=", scope.tenantId)
+    .where("status", "=", "uploading")
+    .execute();
+}

@@ -1,0 +1,331 @@
+import { z } from "zod";
+import type { ConcurrencyLimiter } from "../backpressure.ts";
+import type { ModelCallFailure, ModelCallMetrics } from "../embeddings/metrics.ts";
+import { backoffDelay, parseRetryAfter, sleep } from "../embeddings/retry.ts";
+import type { Logger } from "../logger.ts";
+import { LanguageModelError } from "./errors.ts";
+import type { CompletionEvent, CompletionRequest, CompletionUsage, LanguageModel } from "./port.ts";
+import { holdSlot } from "./slot.ts";
+import { sseData } from "./sse-reader.ts";
+
+export interface OpenAiChatModelOptions {
+  /** Base URL of the API, e.g. http://ollama:11434/v1 (`/chat/completions` is appended). */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  /** Longest a whole completion may take, retries included. */
+  timeoutMs: number;
+  /** Longest wait for the first token of one attempt. */
+  firstTokenTimeoutMs: number;
+  /** Retries before the first token; once text has been streamed an error ends the completion. */
+  maxRetries: number;
+  limiter: ConcurrencyLimiter;
+  concurrency: number;
+  queueLimit: number;
+  log: Logger;
+  metrics?: ModelCallMetrics;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+interface Failure {
+  reason: ModelCallFailure;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+const chunkSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        message: z.object({ content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+  error: z.union([z.string(), z.object({ message: z.string().optional() }).loose()]).nullish(),
+});
+
+const RETRYABLE_CLIENT_STATUSES = new Set([408, 409, 425, 429]);
+const MAX_RETRY_AFTER_MS = 30_000;
+
+class AttemptFailure extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+function errorDetail(text: string): string {
+  try {
+    const error = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
+    if (typeof error === "string") return error;
+    if (typeof error?.message === "string") return error.message;
+  } catch {
+    // not JSON: keep the raw text
+  }
+  return text.slice(0, 300);
+}
+
+async function failureOf(response: Response): Promise<Failure> {
+  const detail = errorDetail(await response.text().catch(() => ""));
+  const status = response.status;
+  const message = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    return {
+      reason: "rate_limited",
+      message,
+      retryable: true,
+      ...(retryAfterMs === null ? {} : { retryAfterMs: Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) }),
+    };
+  }
+  if (status >= 500) return { reason: "server_error", message, retryable: true };
+  return { reason: "client_error", message, retryable: RETRYABLE_CLIENT_STATUSES.has(status) };
+}
+
+function toUsage(usage: z.infer<typeof chunkSchema>["usage"]): CompletionUsage | null {
+  return usage ? { tokensIn: usage.prompt_tokens, tokensOut: usage.completion_tokens } : null;
+}
+
+/**
+ * Any OpenAI-compatible `/chat/completions` server (Ollama, vLLM, llama.cpp server, LiteLLM, OpenAI),
+ * always asked to stream. Calls share a bounded limiter; a full wait queue throws `overloaded` from
+ * `stream()` itself. Failures before the first token are retried with backoff (honouring Retry-After);
+ * after it they end the completion with a LanguageModelError.
+ */
+export function createOpenAiChatModel(options: OpenAiChatModelOptions): LanguageModel {
+  const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
+  const endpoint = new URL("chat/completions", base);
+  const where = `${endpoint.origin}${endpoint.pathname}`;
+  const retryBaseMs = options.retryBaseMs ?? 250;
+  const retryMaxMs = options.retryMaxMs ?? 8000;
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "text/event-stream, application/json",
+  };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+
+  function requestBody(request: CompletionRequest): string {
+    return JSON.stringify({
+      model: options.model,
+      messages: request.messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    });
+  }
+
+  /** One attempt: yields deltas, then `done`. Throws AttemptFailure for what may be retried or reported. */
+  async function* attempt(
+    request: CompletionRequest,
+    overall: AbortSignal,
+  ): AsyncGenerator<CompletionEvent, void, undefined> {
+    const local = childController(overall);
+    let firstTokenLate = false;
+    const timer = setTimeout(() => {
+      firstTokenLate = true;
+      local.controller.abort(new Error("first token timeout"));
+    }, options.firstTokenTimeoutMs);
+    const signal = local.controller.signal;
+    const timedOut = (): Failure | null => {
+      if (firstTokenLate) {
+        return {
+          reason: "timeout",
+          message: `no first token within ${options.firstTokenTimeoutMs} ms`,
+          retryable: true,
+        };
+      }
+      if (overall.aborted && !request.signal?.aborted) {
+        return {
+          reason: "timeout",
+          message: `not finished within ${options.timeoutMs} ms`,
+          retryable: false,
+        };
+      }
+      return null;
+    };
+    const fail = (error: unknown): never => {
+      if (request.signal?.aborted) throw request.signal.reason;
+      if (error instanceof AttemptFailure) throw error;
+      const timeout = timedOut();
+      if (timeout) throw new AttemptFailure(timeout);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new AttemptFailure({ reason: "network", message: `network error: ${detail}`, retryable: true });
+    };
+    try {
+      let response: Response;
+      try {
+        response = await fetch(endpoint, { method: "POST", headers, body: requestBody(request), signal });
+      } catch (error) {
+        return fail(error);
+      }
+      if (!response.ok) throw new AttemptFailure(await failureOf(response));
+      if (!response.body)
+        throw new AttemptFailure({ reason: "invalid_response", message: "empty body", retryable: false });
+      let finishReason: string | null = null;
+      let usage: CompletionUsage | null = null;
+      let ended = false;
+      try {
+        for await (const data of sseData(response.body)) {
+          if (data.trim() === "[DONE]") {
+            ended = true;
+            break;
+          }
+          const parsed = chunkSchema.safeParse(safeJson(data));
+          if (!parsed.success) {
+            throw new AttemptFailure({
+              reason: "invalid_response",
+              message: "invalid stream chunk",
+              retryable: false,
+            });
+          }
+          const chunk = parsed.data;
+          if (chunk.error) {
+            const message = typeof chunk.error === "string" ? chunk.error : (chunk.error.message ?? "error");
+            throw new AttemptFailure({
+              reason: "server_error",
+              message: `error in stream: ${message}`,
+              retryable: true,
+            });
+          }
+          usage = toUsage(chunk.usage) ?? usage;
+          const choice = chunk.choices?.[0];
+          const text = choice?.delta?.content ?? choice?.message?.content;
+          if (text) {
+            clearTimeout(timer);
+            yield { type: "delta", text };
+          }
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+        }
+      } catch (error) {
+        fail(error);
+      }
+      if (!ended && finishReason === null) {
+        throw new AttemptFailure({
+          reason: "network",
+          message: "the stream ended before the completion did",
+          retryable: true,
+        });
+      }
+      yield { type: "done", finishReason: finishReason ?? "stop", usage };
+    } finally {
+      clearTimeout(timer);
+      local.dispose();
+    }
+  }
+
+  async function* generate(
+    request: CompletionRequest,
+    granted: Promise<void>,
+  ): AsyncGenerator<CompletionEvent, void, undefined> {
+    await granted;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    // Plain timers and listeners: AbortSignal.timeout/any cost more per call on this hot path.
+    const completion = childController(request.signal);
+    const deadline = setTimeout(
+      () => completion.controller.abort(new Error("completion timeout")),
+      options.timeoutMs,
+    );
+    const overall = completion.controller.signal;
+    let streamed = false;
+    try {
+      for (let tries = 1; ; tries++) {
+        try {
+          for await (const event of attempt(request, overall)) {
+            if (event.type === "delta") streamed = true;
+            yield event;
+          }
+          options.metrics?.observe("chat", "ok", seconds());
+          return;
+        } catch (error) {
+          // The caller went away: not a model failure.
+          if (!(error instanceof AttemptFailure)) throw error;
+          const { failure } = error;
+          options.metrics?.failure("chat", failure.reason);
+          if (streamed || !failure.retryable || tries > options.maxRetries) {
+            options.metrics?.observe("chat", "error", seconds());
+            const count = `${tries} attempt${tries === 1 ? "" : "s"}`;
+            throw new LanguageModelError(
+              `chat completion from ${where} (model ${options.model}) failed after ${count}: ${failure.message}`,
+              failure.reason,
+              tries,
+              streamed,
+            );
+          }
+          const delayMs = failure.retryAfterMs ?? backoffDelay(tries - 1, retryBaseMs, retryMaxMs);
+          options.log.warn(
+            { attempt: tries, delay_ms: delayMs, reason: failure.reason, detail: failure.message },
+            "chat completion failed before the first token, retrying",
+          );
+          await sleep(delayMs, overall).catch((reason: unknown) => {
+            if (request.signal?.aborted) throw request.signal.reason;
+            throw reason;
+          });
+        }
+      }
+    } finally {
+      clearTimeout(deadline);
+      completion.dispose();
+    }
+  }
+
+  return {
+    kind: "openai-compatible",
+    model: options.model,
+    stream(request) {
+      const slot = holdSlot(options.limiter, options, request.signal);
+      return releasingIterable(generate(request, slot.granted), slot.release);
+    },
+  };
+}
+
+/**
+ * The slot is taken by `stream()` itself, so it must be freed even when the caller never iterates and
+ * only calls `return()` (which does not run a generator that has not started).
+ */
+function releasingIterable(
+  events: AsyncGenerator<CompletionEvent, void, undefined>,
+  release: () => void,
+): AsyncIterable<CompletionEvent> {
+  const iterator: AsyncIterator<CompletionEvent, void, undefined> = {
+    async next() {
+      try {
+        const result = await events.next();
+        if (result.done) release();
+        return result;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    async return() {
+      release();
+      return events.return(undefined);
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/** An AbortController that also aborts when `parent` does; `dispose` unhooks it from the parent. */
+function childController(parent?: AbortSignal): { controller: AbortController; dispose(): void } {
+  const controller = new AbortController();
+  if (!parent) return { controller, dispose: () => {} };
+  const abort = () => controller.abort(parent.reason);
+  if (parent.aborted) abort();
+  else parent.addEventListener("abort", abort, { once: true });
+  return { controller, dispose: () => parent.removeEventListener("abort", abort) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

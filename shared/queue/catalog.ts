@@ -1,0 +1,27 @@
+import { z } from "zod";
+
+const documentJob = z.object({ documentId: z.uuid(), tenantId: z.uuid() }).strict();
+const analysisJob = z.object({ analysisId: z.uuid(), tenantId: z.uuid() }).strict();
+const empty = z.object({}).strict();
+
+/** Every task and the payload it takes: enqueuers and tasks validate against the same schema. */
+export const TASK_PAYLOADS = {
+  "ingest:extract": documentJob,
+  "ingest:chunk": documentJob,
+  "ingest:embed": documentJob,
+  "ingest:index": documentJob,
+  "ingest:delete": documentJob,
+  "analyze:run": analysisJob,
+  "maintenance:expire-uploads": empty,
+  "maintenance:watchdog": empty,
+  "maintenance:reconcile-index": empty,
+  "maintenance:purge-failed-jobs": empty,
+  "maintenance:purge-expired-tokens": empty,
+  "maintenance:purge-answer-cache": empty,
+} as const;
+
+export type TaskName = keyof typeof TASK_PAYLOADS;
+export type TaskPayload<Name extends TaskName> = z.infer<(typeof TASK_PAYLOADS)[Name]>;
+
+/** The job key of a document's pipeline: one pending stage at a time, replaced by the next enqueue. */
+export const documentJobKey = (documentId: string) => `ingest:${documentId}`;
