@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type pg from "pg";
 import { createDatabase, createPool, type Database } from "../db/database.ts";
+import { type ActiveUsers, cacheActiveUsers } from "./auth/active-users.ts";
 import { type Authenticator, createAuthenticator } from "./auth/authenticate.ts";
 import { type KeySet, loadKeySet } from "./auth/keys.ts";
 import { type BlobStore, createBlobStore } from "./blob/index.ts";
@@ -27,6 +28,8 @@ export interface Deps {
   db: Database;
   redis: Redis | null;
   keys: KeySet;
+  /** Users as authentication reads them, cached briefly (AUTH_USER_CACHE_MS); `forget` after changes. */
+  activeUsers: ActiveUsers;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
@@ -68,6 +71,7 @@ export async function buildDeps({
     },
   };
   const metrics = createMetrics(functionName);
+  const activeUsers = cacheActiveUsers(db, config.AUTH_USER_CACHE_MS);
   const blobStore = await createBlobStore(config, log);
   readinessChecks.blob_store = () => blobStore.check();
   const embedder = createEmbedder(config, log, metrics);
@@ -87,7 +91,8 @@ export async function buildDeps({
     db,
     redis,
     keys,
-    authenticator: createAuthenticator(db, keys, {
+    activeUsers,
+    authenticator: createAuthenticator(db, activeUsers, keys, {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
     }),

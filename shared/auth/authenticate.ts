@@ -3,6 +3,7 @@ import type { Database } from "../../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { enforceRateLimit, type RateLimitRule } from "../rate-limit/middleware.ts";
+import type { ActiveUsers } from "./active-users.ts";
 import { verifyAccessToken } from "./jwt.ts";
 import type { KeySet } from "./keys.ts";
 import { hashOpaqueToken, PERSONAL_TOKEN_PREFIX } from "./opaque-token.ts";
@@ -20,6 +21,7 @@ export interface Authenticator {
 
 export function createAuthenticator(
   db: Database,
+  users: ActiveUsers,
   keys: KeySet,
   settings: { issuer: string; audience: string },
 ): Authenticator {
@@ -28,21 +30,13 @@ export function createAuthenticator(
   async function fromAccessToken(token: string): Promise<Principal | null> {
     const claims = await verify(token);
     if (!claims) return null;
-    const user = await db
-      .selectFrom("users")
-      .select(["id", "tenant_id", "role", "is_platform_admin", "is_active", "token_version"])
-      .where("id", "=", claims.userId)
-      .executeTakeFirst();
-    if (
-      !user?.is_active ||
-      user.token_version !== claims.tokenVersion ||
-      user.tenant_id !== claims.tenantId
-    ) {
+    const user = await users.get(claims.userId);
+    if (!user || user.token_version !== claims.tokenVersion || user.tenant.id !== claims.tenantId) {
       return null;
     }
     return {
       userId: user.id,
-      tenantId: user.tenant_id,
+      tenantId: user.tenant.id,
       role: user.role,
       isPlatformAdmin: user.is_platform_admin,
       via: "access_token",

@@ -57,6 +57,8 @@ export const configSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default("quarry-api"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  /** How long a user row read for authentication is reused (0: read on every request). */
+  AUTH_USER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** scrypt cost as log2(N); 15 = 32 MiB per hash. */
   PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
 

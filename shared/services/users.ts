@@ -104,15 +104,6 @@ export async function verifyCredentials(
   return row && matches && row.is_active ? toSessionUser(row) : null;
 }
 
-export async function getProfile(db: Kysely<DB>, scope: Scope): Promise<SessionUser> {
-  const row = await sessionUsers(db)
-    .where("u.id", "=", scope.userId)
-    .where("u.tenant_id", "=", scope.tenantId)
-    .executeTakeFirst();
-  if (!row) throw notFound("user");
-  return toSessionUser(row);
-}
-
 export async function listUsers(
   db: Kysely<DB>,
   scope: Scope,

@@ -130,10 +130,14 @@ describe("access tokens", () => {
     await expectUnauthorized(await me(await forge(team.reader, { claims: { tid: other.tenant.id } })));
   });
 
-  it("refuses the still-unexpired token of a user who was disabled", async () => {
+  it("refuses the still-unexpired token of a user disabled by another process, within AUTH_USER_CACHE_MS", async () => {
     const user = await createUser(t.deps, team.tenant.id, "editor");
     expect((await me(user.token)).status).toBe(200);
+    // Straight in the database, as another process would: this process sees it once its copy expires.
     await t.deps.db.updateTable("users").set({ is_active: false }).where("id", "=", user.id).execute();
+    const disabledAt = Date.now();
+    await expect.poll(async () => (await me(user.token)).status, { timeout: 3000, interval: 100 }).toBe(401);
+    expect(Date.now() - disabledAt).toBeLessThan(t.deps.config.AUTH_USER_CACHE_MS + 1000);
     await expectUnauthorized(await me(user.token));
   });
 

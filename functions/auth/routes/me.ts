@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
-import { scopeOf } from "../../../shared/auth/principal.ts";
+import { notFound } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
   bearerSecurity,
@@ -9,7 +9,6 @@ import {
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
 import { createRouter } from "../../../shared/http/router.ts";
-import { getProfile } from "../../../shared/services/users.ts";
 import { JwksSchema, MeSchema } from "../schemas.ts";
 import { meJson } from "../serialize.ts";
 
@@ -41,7 +40,8 @@ const jwks = createRoute({
 export function meRoutes(): OpenAPIHono<AppEnv> {
   return createRouter()
     .openapi(me, async (c) => {
-      const user = await getProfile(c.get("deps").db, scopeOf(c.get("principal")));
+      const user = await c.get("deps").activeUsers.get(c.get("principal").userId);
+      if (!user) throw notFound("user");
       return c.json(meJson(user), 200);
     })
     .openapi(jwks, (c) => {

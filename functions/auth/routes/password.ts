@@ -33,15 +33,17 @@ const change = createRoute({
 
 export function passwordRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(change, async (c) => {
-    const { db, config } = c.get("deps");
+    const { db, config, activeUsers } = c.get("deps");
     const body = c.req.valid("json");
+    const scope = scopeOf(c.get("principal"));
     await db.transaction().execute((trx) =>
-      changePassword(trx, scopeOf(c.get("principal")), {
+      changePassword(trx, scope, {
         currentPassword: body.current_password,
         newPassword: body.new_password,
         passwordLogN: config.PASSWORD_SCRYPT_LOG_N,
       }),
     );
+    activeUsers.forget(scope.userId);
     return c.body(null, 204);
   });
 }

@@ -101,18 +101,18 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     .openapi(update, async (c) => {
       const { id } = c.req.valid("param");
       const patch = c.req.valid("json");
-      const user = await c
-        .get("deps")
-        .db.transaction()
+      const deps = c.get("deps");
+      const user = await deps.db
+        .transaction()
         .execute((trx) => updateTenantUser(trx, scopeOf(c.get("principal")), id, patch));
+      deps.activeUsers.forget(id);
       return c.json(userJson(user), 200);
     })
     .openapi(remove, async (c) => {
       const { id } = c.req.valid("param");
-      await c
-        .get("deps")
-        .db.transaction()
-        .execute((trx) => deleteTenantUser(trx, scopeOf(c.get("principal")), id));
+      const deps = c.get("deps");
+      await deps.db.transaction().execute((trx) => deleteTenantUser(trx, scopeOf(c.get("principal")), id));
+      deps.activeUsers.forget(id);
       return c.body(null, 204);
     });
 }
