@@ -20,7 +20,7 @@ export async function startStage(db: Kysely<DB>, documentId: string, tenantId: s
     .set({
       status: STAGE_STATUS[stage],
       updated_at: new Date(),
-      stage_timestamps: sql`stage_timestamps || jsonb_build_object(${stage}::text, jsonb_build_object('started_at', now()))`,
+      stage_timestamps: sql`stage_timestamps || jsonb_build_object(${stage}::text, jsonb_build_object('started_at', clock_timestamp()))`,
     })
     .where("id", "=", documentId)
     .where("tenant_id", "=", tenantId)
@@ -54,22 +54,27 @@ export async function completeStage(
 ): Promise<boolean> {
   const next = nextStage(stage);
   return db.transaction().execute(async (trx) => {
-    const updated = await trx
+    const current = await trx
+      .selectFrom("documents")
+      .select("status")
+      .where("id", "=", document.id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (current?.status !== STAGE_STATUS[stage]) return false;
+    await record(trx);
+    await trx
       .updateTable("documents")
       .set({
         ...changes,
         status: next ? STAGE_STATUS[next] : "ready",
         error: null,
         updated_at: new Date(),
-        // A completed stage is progress: the watchdog's "re-enqueued once" mark is cleared.
-        stage_timestamps: sql`jsonb_set(stage_timestamps - 'watchdog', ${`{${stage},ended_at}`}::text[], to_jsonb(now()))`,
+        // clock_timestamp(): the stage ends after its own writes, not when this transaction began. A
+        // completed stage is progress: the watchdog's "re-enqueued once" mark is cleared.
+        stage_timestamps: sql`jsonb_set(stage_timestamps - 'watchdog', ${`{${stage},ended_at}`}::text[], to_jsonb(clock_timestamp()))`,
       })
       .where("id", "=", document.id)
-      .where("status", "=", STAGE_STATUS[stage])
-      .returning("id")
-      .executeTakeFirst();
-    if (!updated) return false;
-    await record(trx);
+      .execute();
     // Ready again (ingested, re-ingested, reindexed): answers cached from its old chunks are stale.
     if (!next) await invalidateAnswersForDocument(trx, document.id);
     if (next) {
