@@ -5,6 +5,7 @@ import type { Deps } from "../shared/deps.ts";
 import { deleteDocument } from "../shared/documents/service.ts";
 import { acceptUpload, beginDocument } from "../shared/documents/upload.ts";
 import type { Embedder } from "../shared/embeddings/port.ts";
+import { seededRandom } from "./lib/random.ts";
 import { fmt, percentile, printTable } from "./lib/table.ts";
 import { benchDeps } from "./retrieval/bench-deps.ts";
 
@@ -22,20 +23,9 @@ const WORDS = (
   "storage backup restore latency throughput request response error retry queue cache memory disk"
 ).split(" ");
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Markdown-ish text: headings and paragraphs of sentences, deterministic per document. */
 function documentText(index: number): string {
-  const next = random(index + 1);
+  const next = seededRandom(index + 1);
   const parts: string[] = [];
   let size = 0;
   let section = 0;

@@ -7,6 +7,7 @@ import { vectorToBytes } from "../shared/embeddings/vector-bytes.ts";
 import { searchChunks } from "../shared/retrieval/search.ts";
 import type { SearchMode } from "../shared/retrieval/types.ts";
 import { pointId } from "../shared/vectors/point-id.ts";
+import { seededRandom } from "./lib/random.ts";
 import { fmt, percentile, printTable } from "./lib/table.ts";
 import { benchDeps } from "./retrieval/bench-deps.ts";
 
@@ -32,18 +33,6 @@ const STOPWORDS = (
   "the of and to a in is it that for on as with was be by at this are or from an not but have which " +
   "they you he we all can their there been has were more"
 ).split(" ");
-
-/** mulberry32: a small seeded generator, so every run writes and asks the same things. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = "ka lo mi ne ru ta si vo de pa gu hi ze bo fa ly ro ke mu na".split(" ");
 
@@ -236,7 +225,7 @@ export async function benchSearch(): Promise<void> {
         .executeTakeFirstOrThrow();
       tenants.push(row.id);
     }
-    const next = random(42);
+    const next = seededRandom(42);
     const corpus: Corpus = {
       words: vocabulary(),
       rank: zipf(VOCABULARY, next),
