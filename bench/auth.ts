@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
 import autocannon from "autocannon";
 import { createDatabase, createPool } from "../db/database.ts";
-import { signAccessToken } from "../shared/auth/jwt.ts";
-import { generateSigningJwk, keySetFromJwks } from "../shared/auth/keys.ts";
-import { hashPassword } from "../shared/auth/passwords.ts";
+import { generateSigningJwk } from "../shared/auth/keys.ts";
 import { createLogger } from "../shared/logger.ts";
+import { createBenchUser } from "./lib/bench-user.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { buildHelloServer } from "./lib/hello.ts";
 import { startBundle } from "./lib/processes.ts";
@@ -38,28 +37,8 @@ export async function benchAuth(): Promise<void> {
 
   const pool = createPool(databaseUrl, 2, createLogger("warn"));
   const db = createDatabase(pool);
-  const tenant = await db
-    .insertInto("tenants")
-    .values({ slug: "bench", name: "Bench" })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const user = await db
-    .insertInto("users")
-    .values({
-      tenant_id: tenant.id,
-      login: "bench",
-      full_name: "Bench",
-      role: "reader",
-      password_hash: await hashPassword("bench-password", 10),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const { token } = await createBenchUser(db, jwk);
   await db.destroy();
-  const token = await signAccessToken(
-    await keySetFromJwks([jwk]),
-    { issuer: "quarry", audience: "quarry-api", ttlSeconds: 3600 },
-    { userId: user.id, tenantId: tenant.id, role: "reader", tokenVersion: 0 },
-  );
 
   const hello = await startBundle(helloBundle);
   const helloLoad = await load(`${hello.url}/hello`);

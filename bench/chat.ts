@@ -2,11 +2,10 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { createDatabase, createPool } from "../db/database.ts";
-import { signAccessToken } from "../shared/auth/jwt.ts";
-import { generateSigningJwk, keySetFromJwks } from "../shared/auth/keys.ts";
-import { hashPassword } from "../shared/auth/passwords.ts";
+import { generateSigningJwk } from "../shared/auth/keys.ts";
 import { createLogger } from "../shared/logger.ts";
 import type { ChatScript } from "../tests/helpers/chat-stand-in.ts";
+import { createBenchUser } from "./lib/bench-user.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { startBundle } from "./lib/processes.ts";
 import { fmt, percentile, printTable } from "./lib/table.ts";
@@ -141,22 +140,7 @@ async function seed(
   chatCount: number,
 ) {
   const db = createDatabase(createPool(databaseUrl, 2, createLogger("warn")));
-  const tenant = await db
-    .insertInto("tenants")
-    .values({ slug: "bench", name: "Bench" })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const user = await db
-    .insertInto("users")
-    .values({
-      tenant_id: tenant.id,
-      login: "bench",
-      full_name: "Bench",
-      role: "reader",
-      password_hash: await hashPassword("bench-password", 10),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const { tenant, user, token } = await createBenchUser(db, jwk);
   const document = await db
     .insertInto("documents")
     .values({ tenant_id: tenant.id, name: "handbook.md", status: "ready", blob_key: "bench/handbook.md" })
@@ -186,11 +170,7 @@ async function seed(
     .returning("id")
     .execute();
   await db.destroy();
-  const token = await signAccessToken(
-    await keySetFromJwks([jwk]),
-    { issuer: "quarry", audience: "quarry-api", ttlSeconds: 3600 },
-    { userId: user.id, tenantId: tenant.id, role: "reader", tokenVersion: 0 },
-  );
+
   return { token, chats: chats.map((c) => c.id) };
 }
 
