@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { freePort } from "../../shared/net/free-port.ts";
 import { redisUrl, servicesRequired } from "./app.ts";
 
 export const REDIS_SERVER_BINARY = "/usr/bin/redis-server";
@@ -52,18 +52,6 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   } finally {
     redis.disconnect();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ThrowawayRedis {

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../shared/net/free-port.ts";
 import { dockerContextPaths } from "../smoke/image.ts";
-import { freePort } from "../smoke/nginx.ts";
 import { COMPOSE_FILE, QUARRY_PROCESSES, readDeployFile, STACK_FILE } from "./deploy-files.ts";
 
 interface Instruction {

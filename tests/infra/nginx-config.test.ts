@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config/index.ts";
+import { freePort } from "../../shared/net/free-port.ts";
 import { readJson, servicesRequired } from "../helpers/app.ts";
 import {
   FUNCTIONS,
   type FunctionName,
   findNginx,
-  freePort,
   type LocalNginx,
   NGINX_CONF,
   startNginx,

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../shared/net/free-port.ts";
 
 /**
  * A Postgres of this test's own (initdb into a temp dir, pg_ctl on a free loopback port), so a fault
@@ -38,17 +38,6 @@ function postgresUser(): { uid: number; gid: number } | null {
   if (uid === undefined || gid === undefined)
     throw new Error("running as root, but there is no postgres user");
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 function run(command: string, args: string[], user: { uid: number; gid: number } | null): Promise<void> {

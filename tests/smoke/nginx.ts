@@ -9,9 +9,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../shared/net/free-port.ts";
 
 export const NGINX_CONF = "infra/nginx/nginx.conf";
 export const MAINTENANCE_PAGE = "infra/nginx/maintenance.html";
@@ -29,17 +29,6 @@ export function findNginx(): string | null {
   } catch {
     return null;
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 export interface LocalConfigOptions {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { freePort } from "./nginx.ts";
+import { freePort } from "../../shared/net/free-port.ts";
 
 /** One bundle running as its own process, as a container would run it (`node dist/<name>.mjs`). */
 export interface BundleProcess {

@@ -6,12 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { generateSigningJwk } from "../../shared/auth/keys.ts";
+import { freePort } from "../../shared/net/free-port.ts";
 import { readJson, servicesRequired } from "../helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type ModelServer, startModelServer } from "../helpers/model-server.ts";
 import { metricsUsedByAlerts } from "../infra/monitoring.ts";
 import { buildLikeTheImage, runtimeLayout } from "./image.ts";
-import { FUNCTIONS, type FunctionName, findNginx, freePort, type LocalNginx, startNginx } from "./nginx.ts";
+import { FUNCTIONS, type FunctionName, findNginx, type LocalNginx, startNginx } from "./nginx.ts";
 import { type BundleProcess, runningProcesses, startBundleProcess } from "./processes.ts";
 import { readEvents, type SseEvent } from "./sse.ts";
 
