@@ -1,5 +1,5 @@
 import { searchChunks } from "../retrieval/search.ts";
-import type { RetrievalDeps } from "../retrieval/types.ts";
+import { type RetrievalDeps, searchItemView } from "../retrieval/types.ts";
 import type { Retrieve } from "./retrieval.ts";
 
 /**
@@ -17,14 +17,6 @@ export function chatRetriever(deps: RetrievalDeps): Retrieve {
       documentIds: params.doc_id,
       tags: params.tags,
     });
-    return page.items.map((item) => ({
-      document_id: item.documentId,
-      document_name: item.documentName,
-      chunk_id: item.chunkId,
-      chunk_idx: item.chunkIdx,
-      page: item.page,
-      score: item.score,
-      snippet: item.snippet,
-    }));
+    return page.items.map(searchItemView);
   };
 }

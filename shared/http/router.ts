@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** A route group: validation failures become the error envelope (422) through the shared error handler. */
@@ -15,4 +15,15 @@ export function createRouter(): OpenAPIHono<AppEnv> {
       }
     },
   });
+}
+
+/**
+ * Validation hook for routes whose only input is an id: a malformed id names nothing, so it is a 404
+ * like any other unknown id (never a 422 that tells an id's shape apart from its existence).
+ */
+export function notFoundWhenInvalid(what: string) {
+  return (result: { success: boolean }): undefined => {
+    if (!result.success) throw notFound(what);
+    return undefined;
+  };
 }

@@ -52,3 +52,16 @@ export interface SearchFilter {
   documentIds?: string[];
   tags?: string[];
 }
+
+/** A search result as the API shows it (snake_case), in `/api/rag/search` and chat citations alike. */
+export function searchItemView(item: SearchItem) {
+  return {
+    document_id: item.documentId,
+    document_name: item.documentName,
+    chunk_id: item.chunkId,
+    chunk_idx: item.chunkIdx,
+    page: item.page,
+    score: item.score,
+    snippet: item.snippet,
+  };
+}

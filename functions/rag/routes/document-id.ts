@@ -1,10 +1,4 @@
-import { notFound } from "../../../shared/errors.ts";
+import { notFoundWhenInvalid } from "../../../shared/http/router.ts";
 
-/**
- * Validation hook of the `/api/rag/{id}…` routes, whose only input is the id: a malformed one names no
- * document, so it is a 404 like any other unknown id.
- */
-export function malformedIdIsNotFound(result: { success: boolean }): undefined {
-  if (!result.success) throw notFound("document");
-  return undefined;
-}
+/** Validation hook of the `/api/rag/{id}…` routes: a malformed id names no document. */
+export const malformedIdIsNotFound = notFoundWhenInvalid("document");

@@ -12,6 +12,7 @@ import {
 } from "../../../shared/http/openapi-responses.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { searchChunks } from "../../../shared/retrieval/search.ts";
+import { searchItemView } from "../../../shared/retrieval/types.ts";
 
 const tag = z.string().min(1).max(64);
 
@@ -117,15 +118,7 @@ export function searchRoutes(): OpenAPIHono<AppEnv> {
     });
     return c.json(
       {
-        items: page.items.map((item) => ({
-          document_id: item.documentId,
-          document_name: item.documentName,
-          chunk_id: item.chunkId,
-          chunk_idx: item.chunkIdx,
-          page: item.page,
-          score: item.score,
-          snippet: item.snippet,
-        })),
+        items: page.items.map(searchItemView),
         next_cursor: page.nextCursor,
       },
       200,
