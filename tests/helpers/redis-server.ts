@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { Redis } from "ioredis";
+import { createLogger } from "../../shared/logger.ts";
 import { freePort } from "../../shared/net/free-port.ts";
+import { createRedis } from "../../shared/redis.ts";
 import { redisUrl, servicesRequired } from "./app.ts";
 
 export const REDIS_SERVER_BINARY = "/usr/bin/redis-server";
@@ -124,4 +126,42 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     freeze: () => child.kill("SIGSTOP"),
     thaw: () => child.kill("SIGCONT"),
   };
+}
+
+/** One implementation of a port for a contract suite: opened before the suite, closed after it. */
+export interface ContractBackend<Port> {
+  name: string;
+  open(): Promise<{ port: Port; close(): Promise<void> }>;
+}
+
+/**
+ * The in-memory implementation, and the Redis one on the shared Redis (keys under `prefix`, deleted after)
+ * when REDIS_URL is set — the skip/fail rule of `sharedRedisUrl` applies.
+ */
+export function memoryAndRedis<Port>(
+  suite: string,
+  prefix: string,
+  build: { memory: () => Port; redis: (client: Redis, prefix: string) => Port },
+): ContractBackend<Port>[] {
+  const backends: ContractBackend<Port>[] = [
+    { name: "memory", open: async () => ({ port: build.memory(), close: async () => {} }) },
+  ];
+  const url = sharedRedisUrl(suite);
+  if (url) {
+    backends.push({
+      name: "redis",
+      async open() {
+        const client = createRedis(url, createLogger("silent"));
+        await redisReady(client);
+        return {
+          port: build.redis(client, prefix),
+          async close() {
+            client.disconnect();
+            await deleteKeysWithPrefix(url, prefix);
+          },
+        };
+      },
+    });
+  }
+  return backends;
 }

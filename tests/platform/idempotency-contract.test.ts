@@ -3,39 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryIdempotencyStore } from "../../shared/idempotency/memory.ts";
 import type { IdempotencyStore, StoredResponse } from "../../shared/idempotency/port.ts";
 import { createRedisIdempotencyStore } from "../../shared/idempotency/redis.ts";
-import { createLogger } from "../../shared/logger.ts";
-import { createRedis } from "../../shared/redis.ts";
-import { deleteKeysWithPrefix, redisReady, sharedRedisUrl } from "../helpers/redis-server.ts";
+import { memoryAndRedis } from "../helpers/redis-server.ts";
 
-const redisUrl = sharedRedisUrl("idempotency store contract");
 const prefix = `quarry-test:idem-contract:${randomBytes(4).toString("hex")}:`;
 const HOUR = 3600_000;
 
-interface Backend {
-  name: string;
-  open(): Promise<{ store: IdempotencyStore; close(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  { name: "memory", open: async () => ({ store: createMemoryIdempotencyStore(), close: async () => {} }) },
-];
-if (redisUrl) {
-  const url = redisUrl;
-  backends.push({
-    name: "redis",
-    async open() {
-      const redis = createRedis(url, createLogger("silent"));
-      await redisReady(redis);
-      return {
-        store: createRedisIdempotencyStore(redis, prefix),
-        async close() {
-          redis.disconnect();
-          await deleteKeysWithPrefix(url, prefix);
-        },
-      };
-    },
-  });
-}
+const backends = memoryAndRedis<IdempotencyStore>("idempotency store contract", prefix, {
+  memory: () => createMemoryIdempotencyStore(),
+  redis: (client, keyPrefix) => createRedisIdempotencyStore(client, keyPrefix),
+});
 
 const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;
 const response: StoredResponse = {
@@ -48,7 +24,7 @@ describe.each(backends)("idempotency store contract: $name", (backend) => {
   let store: IdempotencyStore;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ store, close } = await backend.open());
+    ({ port: store, close } = await backend.open());
   });
   afterAll(() => close());
 

@@ -1,40 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../shared/logger.ts";
 import { createMemoryRateLimiter } from "../../shared/rate-limit/memory.ts";
 import type { RateLimiter } from "../../shared/rate-limit/port.ts";
 import { createRedisRateLimiter } from "../../shared/rate-limit/redis.ts";
-import { createRedis } from "../../shared/redis.ts";
-import { deleteKeysWithPrefix, redisReady, sharedRedisUrl } from "../helpers/redis-server.ts";
+import { memoryAndRedis } from "../helpers/redis-server.ts";
 
-const redisUrl = sharedRedisUrl("rate limiter contract");
 const prefix = `quarry-test:rl-contract:${randomBytes(4).toString("hex")}:`;
 
-interface Backend {
-  name: string;
-  open(): Promise<{ limiter: RateLimiter; close(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  { name: "memory", open: async () => ({ limiter: createMemoryRateLimiter(), close: async () => {} }) },
-];
-if (redisUrl) {
-  const url = redisUrl;
-  backends.push({
-    name: "redis",
-    async open() {
-      const redis = createRedis(url, createLogger("silent"));
-      await redisReady(redis);
-      return {
-        limiter: createRedisRateLimiter(redis, prefix),
-        async close() {
-          redis.disconnect();
-          await deleteKeysWithPrefix(url, prefix);
-        },
-      };
-    },
-  });
-}
+const backends = memoryAndRedis<RateLimiter>("rate limiter contract", prefix, {
+  memory: () => createMemoryRateLimiter(),
+  redis: (client, keyPrefix) => createRedisRateLimiter(client, keyPrefix),
+});
 
 const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;
 
@@ -42,7 +18,7 @@ describe.each(backends)("rate limiter contract: $name", (backend) => {
   let limiter: RateLimiter;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ limiter, close } = await backend.open());
+    ({ port: limiter, close } = await backend.open());
   });
   afterAll(() => close());
 
