@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { AnalysisStatus } from "../../db/types.ts";
 import { analysisParamsSchema } from "../../shared/analysis/params.ts";
+import { cursorQuery, limitQuery, timestampField } from "../../shared/http/openapi-fields.ts";
 import { describedError } from "../../shared/http/openapi-responses.ts";
 
 /** What submitting adds to the defaults: the source limit, the accepted bodies, the URL and schema checks. */
@@ -12,8 +13,6 @@ export const submitErrors = {
     "Validation failed, including a URL the SSRF guard refuses (details.reason) and a bad output_schema",
   ),
 };
-
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-01-01T00:00:00.000Z" });
 
 const STATUSES = [
   "queued",
@@ -104,8 +103,8 @@ export const AnalysisSchema = z
       .openapi({ description: "Short-lived link to the Markdown report (ANALYZE_ARTIFACT_URL_TTL_SECONDS)" }),
     artifact_json_url: z.string().nullable().openapi({ description: "Short-lived link to the JSON result" }),
     created_by: z.uuid().nullable(),
-    created_at: timestamp,
-    updated_at: timestamp,
+    created_at: timestampField,
+    updated_at: timestampField,
   })
   .openapi("Analysis");
 
@@ -121,12 +120,8 @@ export const AnalysisPageSchema = z
 
 export const ListQuerySchema = z.object({
   status: AnalysisStatusSchema.optional(),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ description: "Opaque: the next_cursor of the previous page" }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: cursorQuery,
+  limit: limitQuery(20),
 });
 
 export const IdParamsSchema = z.object({

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { cursorQuery, limitQuery, timestampField } from "../../shared/http/openapi-fields.ts";
 import { describedError } from "../../shared/http/openapi-responses.ts";
 
 const role = z.enum(["reader", "editor", "admin"]).openapi({ description: "reader < editor < admin" });
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-01-01T00:00:00.000Z" });
 
 /** Login and refresh answer 401 for what they were given, not for a missing token. */
 export const rejectedCredentialsError = describedError(401, "Credentials or refresh token not accepted");
@@ -44,7 +44,7 @@ export const MeSchema = z
     role,
     tenant: TenantSchema,
     is_platform_admin: z.boolean(),
-    created_at: timestamp,
+    created_at: timestampField,
   })
   .openapi("Me");
 
@@ -57,12 +57,8 @@ export const IdParamsSchema = z.object({
 });
 
 export const ListQuerySchema = z.object({
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ description: "Opaque: the next_cursor of the previous page" }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: cursorQuery,
+  limit: limitQuery(20),
 });
 
 function pageOf<T extends z.ZodType>(item: T, name: string) {
@@ -78,9 +74,9 @@ export const PersonalTokenSchema = z
     id: z.uuid(),
     name: z.string(),
     scopes: z.array(z.string()),
-    created_at: timestamp,
-    last_used_at: timestamp.nullable(),
-    expires_at: timestamp.nullable(),
+    created_at: timestampField,
+    last_used_at: timestampField.nullable(),
+    expires_at: timestampField.nullable(),
   })
   .openapi("PersonalToken");
 
@@ -102,8 +98,8 @@ export const CreatedTokenSchema = z
     name: z.string(),
     scopes: z.array(z.string()),
     token: z.string().openapi({ description: "qpat_…: shown once, store it now" }),
-    expires_at: timestamp.nullable(),
-    created_at: timestamp,
+    expires_at: timestampField.nullable(),
+    created_at: timestampField,
   })
   .openapi("CreatedPersonalToken");
 
@@ -115,8 +111,8 @@ export const UserSchema = z
     role,
     is_active: z.boolean(),
     is_platform_admin: z.boolean(),
-    created_at: timestamp,
-    updated_at: timestamp,
+    created_at: timestampField,
+    updated_at: timestampField,
   })
   .openapi("User");
 

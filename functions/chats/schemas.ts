@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { cursorQuery, limitQuery, timestampField } from "../../shared/http/openapi-fields.ts";
 import { describedError } from "../../shared/http/openapi-responses.ts";
 
 /** What the answering routes add to the defaults: the chat limits and the model's own failures. */
@@ -15,13 +16,6 @@ export const answerErrors = {
   ),
 };
 
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-01-01T00:00:00.000Z" });
-const cursor = z
-  .string()
-  .max(512)
-  .optional()
-  .openapi({ description: "Opaque: the next_cursor of the previous page" });
-
 export const ChatIdParamsSchema = z.object({
   id: z
     .string()
@@ -33,9 +27,9 @@ export const ChatSchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
-    created_at: timestamp,
-    updated_at: timestamp,
-    last_message_at: timestamp.nullable(),
+    created_at: timestampField,
+    updated_at: timestampField,
+    last_message_at: timestampField.nullable(),
   })
   .openapi("Chat");
 
@@ -45,8 +39,8 @@ export const ChatPageSchema = z
 
 export const ChatListQuerySchema = z.object({
   q: z.string().min(1).max(200).optional().openapi({ description: "Case-insensitive part of the name" }),
-  cursor,
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: cursorQuery,
+  limit: limitQuery(20),
 });
 
 const chatName = z.string().trim().min(1).max(200);
@@ -56,7 +50,7 @@ export const CreateChatBodySchema = z
   .openapi("CreateChatRequest");
 
 export const CreatedChatSchema = z
-  .object({ chat_id: z.uuid(), name: z.string(), created_at: timestamp })
+  .object({ chat_id: z.uuid(), name: z.string(), created_at: timestampField })
   .openapi("CreatedChat");
 
 export const RenameChatBodySchema = z.strictObject({ name: chatName }).openapi("RenameChatRequest");
@@ -91,7 +85,7 @@ export const MessageSchema = z
     meta: z.record(z.string(), z.unknown()).openapi({
       description: "cached, finish_reason, first_token_ms, use_rag, and error for a failed answer",
     }),
-    created_at: timestamp,
+    created_at: timestampField,
   })
   .openapi("ChatMessage");
 
@@ -100,8 +94,8 @@ export const MessagePageSchema = z
   .openapi("ChatMessagePage");
 
 export const MessageListQuerySchema = z.object({
-  cursor,
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorQuery,
+  limit: limitQuery(50),
 });
 
 export const RagParamsSchema = z
@@ -145,12 +139,12 @@ export const AnswerSchema = z
     chat_id: z.uuid(),
     message_id: z.uuid().openapi({ description: "The assistant message" }),
     user_message_id: z.uuid(),
-    created_at: timestamp,
+    created_at: timestampField,
     cached: z.boolean().openapi({ description: "Served from the answer cache" }),
     assistant_message: z.object({
       role: z.literal("assistant"),
       content: z.string(),
-      created_at: timestamp,
+      created_at: timestampField,
       status: z.enum(["complete", "interrupted", "failed"]),
       model: z.string(),
       finish_reason: z.string().nullable(),

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { DOCUMENT_STATUSES } from "../../shared/documents/status.ts";
+import { cursorQuery, limitQuery, timestampField } from "../../shared/http/openapi-fields.ts";
 import { describedError } from "../../shared/http/openapi-responses.ts";
 
 /** The 413 of the routes that take or announce an upload: the upload limit, not the JSON body limit. */
@@ -8,15 +9,16 @@ export const uploadTooLargeError = describedError(
   "Over UPLOAD_LIMIT_BYTES (sent with Connection: close)",
 );
 
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-01-01T00:00:00.000Z" });
-
 export const DocumentStatusSchema = z.enum(DOCUMENT_STATUSES).openapi({
   description:
     "uploading → queued → extracting → chunking → embedding → indexing → ready, or failed, canceled, deleting",
 });
 
 const StageTimestamps = z
-  .record(z.string(), z.object({ started_at: timestamp.optional(), ended_at: timestamp.optional() }))
+  .record(
+    z.string(),
+    z.object({ started_at: timestampField.optional(), ended_at: timestampField.optional() }),
+  )
   .openapi({ description: "Start and end of each ingest stage (extract, chunk, embed, index)" });
 
 export const DocumentSchema = z
@@ -32,8 +34,8 @@ export const DocumentSchema = z
     embedding_model: z.string().nullable(),
     stage_timestamps: StageTimestamps,
     uploaded_by: z.uuid().nullable(),
-    created_at: timestamp,
-    updated_at: timestamp,
+    created_at: timestampField,
+    updated_at: timestampField,
   })
   .openapi("Document");
 
@@ -49,12 +51,8 @@ export const ListQuerySchema = z.object({
   status: DocumentStatusSchema.optional(),
   tag: z.string().min(1).max(64).optional().openapi({ description: "Documents carrying this tag" }),
   q: z.string().min(1).max(200).optional().openapi({ description: "Case-insensitive part of the name" }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ description: "Opaque: the next_cursor of the previous page" }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: cursorQuery,
+  limit: limitQuery(20),
 });
 
 const tags = z
