@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "../../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
@@ -86,20 +86,32 @@ const DEFAULT_RATE_LIMIT: RateLimitRule = {
   key: (c) => c.get("principal").userId,
 };
 
-function bearerToken(header: string | undefined): string | null {
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  return match?.[1] ?? null;
+export function bearerToken(header: string | undefined): string | null {
+  return header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? null;
+}
+
+/**
+ * The request's principal, resolved from its bearer token once per request (the idempotency middleware
+ * may have resolved it already); null without a valid token.
+ */
+export async function requestPrincipal(c: Context<AppEnv>): Promise<Principal | null> {
+  const known = c.get("principal");
+  if (known) return known;
+  const token = bearerToken(c.req.header("authorization"));
+  const principal = token ? await c.get("deps").authenticator.resolve(token) : null;
+  if (principal) c.set("principal", principal);
+  return principal;
 }
 
 /** 401 without a valid token, 403 when the caller's role is below `minimum`. Sets `principal`. */
 export function requireRole(minimum: Role): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header("authorization"));
     const challenge = { "WWW-Authenticate": 'Bearer realm="quarry"' };
-    if (!token) throw new ApiError("unauthorized", "authentication required", {}, challenge);
-    const principal = await c.get("deps").authenticator.resolve(token);
+    if (!bearerToken(c.req.header("authorization"))) {
+      throw new ApiError("unauthorized", "authentication required", {}, challenge);
+    }
+    const principal = await requestPrincipal(c);
     if (!principal) throw new ApiError("unauthorized", "invalid or expired token", {}, challenge);
-    c.set("principal", principal);
     await enforceRateLimit(c, DEFAULT_RATE_LIMIT);
     if (!roleAtLeast(principal.role, minimum)) {
       throw new ApiError("forbidden", `this action needs the ${minimum} role`);

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
+import { requestPrincipal } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
@@ -39,10 +40,6 @@ function parseKey(header: string): string {
     throw new ApiError("bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters");
   }
   return key;
-}
-
-function bearerToken(header: string | undefined): string | null {
-  return header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? null;
 }
 
 /** Only text bodies are kept: no streams, no binary. An empty body (204) has no content type. */
@@ -113,8 +110,7 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
     if (header === undefined || !PROTECTED_METHODS.has(c.req.method)) return next();
     const key = parseKey(header);
     const deps = c.get("deps");
-    const token = bearerToken(c.req.header("authorization"));
-    const principal = token ? await deps.authenticator.resolve(token) : null;
+    const principal = await requestPrincipal(c);
     if (!principal) return next();
 
     const recordKey = scopedIdempotencyKey({
