@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { startWorker } from "../jobs/worker.ts";
 import type { Scope } from "../shared/auth/principal.ts";
-import type { Deps } from "../shared/deps.ts";
+import type { ContentDeps } from "../shared/content-deps.ts";
 import { deleteDocument } from "../shared/documents/service.ts";
 import { acceptUpload, beginDocument } from "../shared/documents/upload.ts";
 import type { Embedder } from "../shared/embeddings/port.ts";
@@ -79,7 +79,7 @@ async function waitUntil(done: () => Promise<boolean>): Promise<void> {
 }
 
 /** Uploads the documents one after the other, each once the previous is ready (so no job waits in a queue). */
-async function ingestCorpus(deps: Deps, scope: Scope, texts: string[]): Promise<string[]> {
+async function ingestCorpus(deps: ContentDeps, scope: Scope, texts: string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [index, text] of texts.entries()) {
     const document = await beginDocument(deps.db, scope, {
@@ -114,7 +114,7 @@ async function ingestCorpus(deps: Deps, scope: Scope, texts: string[]): Promise<
  * Per stage, the summed time from its start to its end over every document; `pipeline` is the summed
  * time from the first stage's start to the last one's end (upload and the bench's polling excluded).
  */
-async function stageTotals(deps: Deps, ids: string[]): Promise<Record<string, number>> {
+async function stageTotals(deps: ContentDeps, ids: string[]): Promise<Record<string, number>> {
   const rows = await deps.db
     .selectFrom("documents")
     .select("stage_timestamps")
@@ -134,7 +134,7 @@ async function stageTotals(deps: Deps, ids: string[]): Promise<Record<string, nu
   return totals;
 }
 
-async function handOffLatencies(deps: Deps, ids: string[]): Promise<number[]> {
+async function handOffLatencies(deps: ContentDeps, ids: string[]): Promise<number[]> {
   const rows = await deps.db
     .selectFrom("documents")
     .select("stage_timestamps")
@@ -155,7 +155,7 @@ async function handOffLatencies(deps: Deps, ids: string[]): Promise<number[]> {
 export async function benchIngest(): Promise<void> {
   const base = await benchDeps("quarry_bench_ingest", { WORKER_CONCURRENCY: "1", LOG_LEVEL: "error" });
   const timed = timedEmbedder(base.embedder);
-  const deps: Deps = { ...base, embedder: timed.embedder };
+  const deps: ContentDeps = { ...base, embedder: timed.embedder };
   const tenant = await deps.db
     .insertInto("tenants")
     .values({ slug: "bench", name: "Bench" })

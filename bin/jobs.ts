@@ -1,6 +1,6 @@
 import { MAINTENANCE } from "../jobs/maintenance/index.ts";
 import { loadConfigOrExit, requireDatabaseUrl } from "../shared/boot.ts";
-import { buildDeps } from "../shared/deps.ts";
+import { buildContentDeps } from "../shared/content-deps.ts";
 
 /** `npm run jobs -- <name>`: runs one maintenance job now, in this process, and prints its report. */
 const name = process.argv.slice(2).find((arg) => arg !== "--");
@@ -9,7 +9,7 @@ if (!name || !(name in MAINTENANCE)) {
   process.exit(2);
 }
 const config = loadConfigOrExit();
-const deps = await buildDeps({
+const deps = await buildContentDeps({
   config,
   functionName: "jobs-cli",
   databaseUrl: requireDatabaseUrl(config, "jobs"),

@@ -2,18 +2,20 @@ import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrateAll } from "../db/migrate.ts";
 import { startWorker } from "../jobs/worker.ts";
 import { loadConfigOrExit } from "../shared/boot.ts";
-import { buildDeps } from "../shared/deps.ts";
+import { buildContentDeps } from "../shared/content-deps.ts";
 import { createApp } from "../shared/http/create-app.ts";
 import { listen, onShutdownSignal } from "../shared/http/serve.ts";
 import { createLogger } from "../shared/logger.ts";
 import { bootstrapFirstAdmin } from "../shared/services/bootstrap-admin.ts";
+import { startTracing } from "../shared/tracing/index.ts";
 import { allRouteGroups } from "./route-groups.ts";
 
 /** All-in-one: every function under one port, routed as nginx routes them, plus the worker. */
 const config = loadConfigOrExit();
+const tracing = await startTracing(config, "all-in-one");
 const log = createLogger(config.LOG_LEVEL, { function: "all-in-one" });
 const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(config.DATA_DIR, log);
-const deps = await buildDeps({
+const deps = await buildContentDeps({
   config,
   functionName: "all-in-one",
   databaseUrl: config.DATABASE_URL ?? (embedded?.url as string),
@@ -38,4 +40,5 @@ onShutdownSignal(log, async () => {
   await runner.stop();
   await deps.close();
   await embedded?.stop();
+  await tracing.shutdown();
 });

@@ -176,6 +176,8 @@ export interface ChatMessagesTable {
   tenant_id: string;
   role: MessageRole;
   content: string;
+  /** The content's tokens (cl100k), for the history budget; null on rows older than the column. */
+  content_tokens: number | null;
   model: string | null;
   tokens_in: number | null;
   tokens_out: number | null;

@@ -1,12 +1,14 @@
 import { loadConfigOrExit, requireDatabaseUrl } from "../shared/boot.ts";
-import { buildDeps } from "../shared/deps.ts";
+import { buildContentDeps } from "../shared/content-deps.ts";
 import { createApp } from "../shared/http/create-app.ts";
 import { listen, onShutdownSignal } from "../shared/http/serve.ts";
+import { startTracing } from "../shared/tracing/index.ts";
 import { startWorker } from "./worker.ts";
 
 /** The worker process: runs the job queue and serves /healthz, /readyz and /metrics on PORT. */
 const config = loadConfigOrExit();
-const deps = await buildDeps({
+const tracing = await startTracing(config, "worker");
+const deps = await buildContentDeps({
   config,
   functionName: "worker",
   databaseUrl: requireDatabaseUrl(config, "the worker"),
@@ -18,4 +20,5 @@ onShutdownSignal(deps.log, async () => {
   await server.close();
   await runner.stop();
   await deps.close();
+  await tracing.shutdown();
 });

@@ -1,5 +1,5 @@
 import type { Task, TaskList } from "graphile-worker";
-import type { Deps } from "../shared/deps.ts";
+import type { ContentDeps } from "../shared/content-deps.ts";
 import type { TaskName } from "../shared/queue/catalog.ts";
 import { defineTask } from "./define-task.ts";
 import { MAINTENANCE } from "./maintenance/index.ts";
@@ -10,7 +10,7 @@ import { embedTask } from "./tasks/ingest/embed.ts";
 import { extractTask } from "./tasks/ingest/extract.ts";
 import { indexTask } from "./tasks/ingest/index.ts";
 
-function maintenanceTask(deps: Deps, name: keyof typeof MAINTENANCE): Task {
+function maintenanceTask(deps: ContentDeps, name: keyof typeof MAINTENANCE): Task {
   return defineTask(deps, `maintenance:${name}`, async () => {
     const report = await MAINTENANCE[name](deps);
     deps.log.info({ task: name, ...report }, "maintenance done");
@@ -18,7 +18,7 @@ function maintenanceTask(deps: Deps, name: keyof typeof MAINTENANCE): Task {
 }
 
 /** Every task of the catalog, bound to the process's dependencies (the record type makes it exhaustive). */
-export function createTaskList(deps: Deps): TaskList {
+export function createTaskList(deps: ContentDeps): TaskList {
   const tasks: Record<TaskName, Task> = {
     "ingest:extract": extractTask(deps),
     "ingest:chunk": chunkTask(deps),

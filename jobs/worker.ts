@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Runner, run } from "graphile-worker";
 import { sql } from "kysely";
-import type { Deps } from "../shared/deps.ts";
+import type { ContentDeps } from "../shared/content-deps.ts";
 import { registerQueueGauges } from "../shared/queue/gauges.ts";
 import { workerLogger } from "../shared/queue/worker-logger.ts";
 import { CRONTAB, createTaskList } from "./task-list.ts";
@@ -35,7 +35,7 @@ interface Launched {
  * run again (they are idempotent). A job superseded by its next stage must not be left behind: `add_job`
  * took its key and attempts, so it would never run or leave the queue.
  */
-export async function startWorker(deps: Deps): Promise<JobWorker> {
+export async function startWorker(deps: ContentDeps): Promise<JobWorker> {
   registerQueueGauges(deps.metrics, deps.db);
   const log = deps.log.child({ component: "worker" });
   let stopping = false;

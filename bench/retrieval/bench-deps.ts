@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { migrateAll } from "../../db/migrate.ts";
 import { generateSigningJwk } from "../../shared/auth/keys.ts";
 import { loadConfig } from "../../shared/config/index.ts";
-import { buildDeps, type Deps } from "../../shared/deps.ts";
+import { buildContentDeps, type ContentDeps } from "../../shared/content-deps.ts";
 import { freshBenchDatabase } from "../lib/database.ts";
 
 /** Real dependencies (embedded vector index, built-in embedder) over a fresh, migrated bench database. */
-export async function benchDeps(database: string, env: Record<string, string> = {}): Promise<Deps> {
+export async function benchDeps(database: string, env: Record<string, string> = {}): Promise<ContentDeps> {
   const databaseUrl = await freshBenchDatabase(database);
   const dataDir = mkdtempSync(join(tmpdir(), "quarry-bench-"));
   const config = loadConfig({
@@ -18,7 +18,7 @@ export async function benchDeps(database: string, env: Record<string, string> = 
     JWT_KEYS: JSON.stringify([await generateSigningJwk("bench-1")]),
     ...env,
   });
-  const deps = await buildDeps({ config, functionName: "bench", databaseUrl });
+  const deps = await buildContentDeps({ config, functionName: "bench", databaseUrl });
   await migrateAll(deps.db, deps.pool, deps.log);
   return {
     ...deps,

@@ -1,10 +1,10 @@
 import { jsonArtifactKey } from "../../shared/analysis/artifacts.ts";
 import { analysisView } from "../../shared/analysis/serialize.ts";
 import type { AnalysisJob } from "../../shared/analysis/types.ts";
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 
 /** The analysis with short-lived links to its report and JSON result, once it is ready. */
-export async function viewWithLinks(deps: Deps, job: AnalysisJob) {
+export async function viewWithLinks(deps: ContentDeps, job: AnalysisJob) {
   if (job.status !== "ready" || !job.artifact_key) return analysisView(job, { report: null, json: null });
   const options = { expiresInSeconds: deps.config.ANALYZE_ARTIFACT_URL_TTL_SECONDS };
   const [report, json] = await Promise.all([

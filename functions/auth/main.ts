@@ -1,4 +1,5 @@
+import { buildDeps } from "../../shared/deps.ts";
 import { runFunction } from "../../shared/http/run-function.ts";
 import { authRoutes } from "./index.ts";
 
-await runFunction("auth", () => [authRoutes()]);
+await runFunction("auth", buildDeps, () => [authRoutes()]);

@@ -3,8 +3,10 @@ import type { Context } from "hono";
 import type { AnswerDeps, RagOptions } from "../../shared/chat/answer.ts";
 import { chatRetriever } from "../../shared/chat/retriever.ts";
 import type { StreamLimiter } from "../../shared/chat/stream-limit.ts";
+import { contentDeps } from "../../shared/content-deps.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
+import { requestLog } from "../../shared/http/request-context.ts";
 import type { RateLimitRule } from "../../shared/rate-limit/middleware.ts";
 import type { RagParamsSchema } from "./schemas.ts";
 
@@ -22,19 +24,19 @@ export const CHAT_RATE_LIMIT: RateLimitRule = {
 };
 
 export function answerDeps(c: Context<AppEnv>): AnswerDeps {
-  const deps = c.get("deps");
+  const deps = contentDeps(c);
   return {
     db: deps.db,
     llm: deps.llm,
     config: deps.config,
-    log: c.get("log"),
+    log: requestLog(c),
     retrieve: chatRetriever(deps),
   };
 }
 
 /** 413 for a question over CHAT_CONTENT_MAX_CHARS (a body over BODY_LIMIT_BYTES never gets here). */
 export function checkContentLength(c: Context<AppEnv>, text: string): void {
-  const max = c.get("deps").config.CHAT_CONTENT_MAX_CHARS;
+  const max = contentDeps(c).config.CHAT_CONTENT_MAX_CHARS;
   if (text.length > max) {
     throw new ApiError("payload_too_large", `content is longer than ${max} characters`, {
       field: "content",

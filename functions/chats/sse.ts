@@ -1,9 +1,11 @@
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import { activeStreamsGauge } from "../../shared/chat/metrics.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
+import { requestLog } from "../../shared/http/request-context.ts";
 
 export const HEARTBEAT_MS = 15_000;
+/** Bytes of events the client has not read yet before `send` waits for it to catch up. */
+const UNREAD_LIMIT_BYTES = 64 * 1024;
 
 export interface SseSender {
   /** One event; `data` is sent as JSON (a string as is: it must hold no newline). */
@@ -27,6 +29,10 @@ export function clientGone(c: Context<AppEnv>): AbortController {
  * A text/event-stream response (X-Request-ID is already set) with a `: ping` comment every
  * `heartbeatMs`. `body` must not throw: it reports its own errors as events. `onClose` runs once the
  * stream is over, whether it ended or the client left.
+ *
+ * Events go straight into the response body stream (Hono's streamSSE puts a TransformStream and a
+ * second ReadableStream in between, three stream hops per token), and `send` only waits when the
+ * client has fallen `UNREAD_LIMIT_BYTES` behind.
  */
 export function sseResponse(
   c: Context<AppEnv>,
@@ -34,25 +40,63 @@ export function sseResponse(
   body: (sender: SseSender) => Promise<void>,
 ): Response {
   const gauge = activeStreamsGauge(c.get("deps").metrics.registry);
-  c.header("X-Accel-Buffering", "no");
-  return streamSSE(c, async (stream) => {
-    gauge.inc();
-    stream.onAbort(() => options.gone.abort(new Error("the client closed the connection")));
-    const heartbeat = setInterval(() => {
-      void stream.write(": ping\n\n");
-    }, options.heartbeatMs);
-    try {
-      await body({
-        // JSON has no raw newlines and the strings sent ("[DONE]") none either: one data line each.
-        send: async (event, data) => {
-          const payload = typeof data === "string" ? data : JSON.stringify(data);
-          await stream.write(`${event ? `event: ${event}\n` : ""}data: ${payload}\n\n`);
-        },
-      });
-    } finally {
+  const encoder = new TextEncoder();
+  let open = true;
+  let caughtUp: (() => void) | null = null;
+  const resume = () => {
+    caughtUp?.();
+    caughtUp = null;
+  };
+  // Set by `start`, which the constructor calls at once.
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(started) {
+        controller = started;
+      },
+      pull: resume,
+      cancel() {
+        open = false;
+        resume();
+        options.gone.abort(new Error("the client closed the connection"));
+      },
+    },
+    { highWaterMark: UNREAD_LIMIT_BYTES, size: (chunk) => chunk.byteLength },
+  );
+  const write = (text: string) => {
+    if (open) controller.enqueue(encoder.encode(text));
+  };
+  const sender: SseSender = {
+    // JSON has no raw newlines and the strings sent ("[DONE]") none either: one data line each.
+    async send(event, data) {
+      const payload = typeof data === "string" ? data : JSON.stringify(data);
+      write(`${event ? `event: ${event}\n` : ""}data: ${payload}\n\n`);
+      if (open && (controller.desiredSize ?? 1) <= 0) {
+        await new Promise<void>((resolve) => {
+          caughtUp = resolve;
+        });
+      }
+    },
+  };
+
+  gauge.inc();
+  const heartbeat = setInterval(() => write(": ping\n\n"), options.heartbeatMs);
+  void body(sender)
+    .catch((error: unknown) => requestLog(c).error({ err: error }, "event stream failed"))
+    .finally(() => {
       clearInterval(heartbeat);
       gauge.dec();
+      if (open) {
+        open = false;
+        controller.close();
+      }
       options.onClose();
-    }
-  });
+    });
+
+  c.header("X-Accel-Buffering", "no");
+  c.header("Transfer-Encoding", "chunked");
+  c.header("Content-Type", "text/event-stream");
+  c.header("Cache-Control", "no-cache");
+  c.header("Connection", "keep-alive");
+  return c.body(stream);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { buildDeps } from "../../shared/deps.ts";
 import type { OpenApiDocument } from "../../shared/http/openapi.ts";
 import { runFunction } from "../../shared/http/run-function.ts";
 import { opsRoutes } from "./index.ts";
@@ -7,4 +8,4 @@ import { opsRoutes } from "./index.ts";
 const document = JSON.parse(
   readFileSync(new URL("./openapi.json", import.meta.url), "utf8"),
 ) as OpenApiDocument;
-await runFunction("ops", () => [opsRoutes({ apiDocument: () => document })]);
+await runFunction("ops", buildDeps, () => [opsRoutes({ apiDocument: () => document })]);

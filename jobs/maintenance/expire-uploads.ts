@@ -1,5 +1,5 @@
 import type { Role } from "../../db/types.ts";
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import { completeSignedUpload } from "../../shared/documents/complete-upload.ts";
 import { discardUpload } from "../../shared/documents/upload.ts";
 
@@ -7,7 +7,7 @@ import { discardUpload } from "../../shared/documents/upload.ts";
  * Uploads past their deadline: completed when the bytes arrived (the client never called `complete`),
  * otherwise removed with any partial blob. Refused uploads (empty, too large) are removed too.
  */
-export async function expireUploads(deps: Deps) {
+export async function expireUploads(deps: ContentDeps) {
   const due = await deps.db
     .selectFrom("documents")
     .selectAll()

@@ -1,4 +1,4 @@
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import type { TaskName } from "../../shared/queue/catalog.ts";
 import { expireUploads } from "./expire-uploads.ts";
 import { purgeAnswerCache } from "./purge-answer-cache.ts";
@@ -11,7 +11,7 @@ import { watchdog } from "./watchdog.ts";
 type MaintenanceName =
   Extract<TaskName, `maintenance:${string}`> extends `maintenance:${infer Name}` ? Name : never;
 
-export const MAINTENANCE: Record<MaintenanceName, (deps: Deps) => Promise<Record<string, number>>> = {
+export const MAINTENANCE: Record<MaintenanceName, (deps: ContentDeps) => Promise<Record<string, number>>> = {
   "expire-uploads": expireUploads,
   watchdog,
   "reconcile-index": reconcileIndex,

@@ -1,4 +1,4 @@
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import { documentJobKey } from "../../shared/queue/catalog.ts";
 import { enqueue } from "../../shared/queue/enqueue.ts";
 import { pointId } from "../../shared/vectors/index.ts";
@@ -7,7 +7,7 @@ import { pointId } from "../../shared/vectors/index.ts";
  * Brings the vector index back in line with Postgres, tenant by tenant, for the active model: points no
  * ready chunk accounts for are deleted; ready documents missing points are sent back to `ingest:index`.
  */
-export async function reconcileIndex(deps: Deps) {
+export async function reconcileIndex(deps: ContentDeps) {
   const model = deps.embedder.model;
   const tenants = await deps.db.selectFrom("tenants").select("id").execute();
   let orphansDeleted = 0;

@@ -1,5 +1,5 @@
 import { blobKey } from "../blob/index.ts";
-import type { Deps } from "../deps.ts";
+import type { ContentDeps } from "../content-deps.ts";
 import { ApiError } from "../errors.ts";
 import { LanguageModelError } from "../llm/errors.ts";
 import { UrlFetchError } from "../net/errors.ts";
@@ -11,7 +11,7 @@ import { renderReport } from "./report.ts";
 import { AnalysisRun, RunSuperseded } from "./run-lease.ts";
 import type { AnalysisSource } from "./types.ts";
 
-export type AnalysisDeps = Pick<Deps, "db" | "blobStore" | "llm" | "config" | "log">;
+export type AnalysisDeps = Pick<ContentDeps, "db" | "blobStore" | "llm" | "config" | "log">;
 
 export interface RunContext {
   fetcher: SafeFetcher;

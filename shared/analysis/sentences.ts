@@ -1,3 +1,4 @@
+import { countedText } from "../text/counted-text.ts";
 import { sentenceSpans } from "../text/sentences.ts";
 import { isContentWord, words } from "./terms.ts";
 
@@ -37,6 +38,7 @@ export class SentenceCollector {
   private readonly seen = new Set<string>();
 
   add(chunkText: string): void {
+    const counted = countedText(chunkText);
     let inFence = false;
     let offset = 0;
     for (const line of chunkText.split("\n")) {
@@ -46,7 +48,7 @@ export class SentenceCollector {
       if (FENCE.test(trimmed)) inFence = !inFence;
       if (inFence || FENCE.test(trimmed) || TABLE_ROW.test(trimmed) || trimmed === "") continue;
       const heading = HEADING.test(trimmed);
-      for (const span of sentenceSpans(chunkText, start, start + line.length)) {
+      for (const span of sentenceSpans(counted, start, start + line.length)) {
         const raw = chunkText.slice(span.start, span.end).replace(HEADING, "").replace(LIST_MARKER, "");
         this.push(plain(raw), heading);
       }

@@ -13,21 +13,26 @@ export interface ActiveUsers {
 }
 
 /**
- * Keeps each user `ttlMs` so a client's burst of requests reads the row once. A change made in this
- * process is seen at once (`forget`); one made by another process within `ttlMs` (0 disables the cache).
+ * Keeps each user `ttlMs` so a client's burst of requests reads the row once, and requests that miss
+ * together share one read. A change made in this process is seen at once (`forget`); one made by another
+ * process within `ttlMs` (0 disables the cache). A failed read is not kept.
  */
 export function cacheActiveUsers(db: Kysely<DB>, ttlMs: number): ActiveUsers {
-  const entries = new Map<string, { user: SessionUser | null; until: number }>();
+  const entries = new Map<string, { user: Promise<SessionUser | null>; until: number }>();
   return {
-    async get(userId) {
+    get(userId) {
       const now = Date.now();
       const hit = entries.get(userId);
       if (hit && hit.until > now) return hit.user;
-      const user = await findActiveSessionUser(db, userId);
+      const user = findActiveSessionUser(db, userId);
       if (ttlMs > 0) {
         entries.delete(userId);
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-        entries.set(userId, { user, until: now + ttlMs });
+        const entry = { user, until: now + ttlMs };
+        entries.set(userId, entry);
+        user.catch(() => {
+          if (entries.get(userId) === entry) entries.delete(userId);
+        });
       }
       return user;
     },

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "../../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { requestHeader } from "../http/fast-headers.ts";
 import { enforceRateLimit, type RateLimitRule } from "../rate-limit/middleware.ts";
 import type { ActiveUsers } from "./active-users.ts";
 import { verifyAccessToken } from "./jwt.ts";
@@ -97,7 +98,7 @@ export function bearerToken(header: string | undefined): string | null {
 export async function requestPrincipal(c: Context<AppEnv>): Promise<Principal | null> {
   const known = c.get("principal");
   if (known) return known;
-  const token = bearerToken(c.req.header("authorization"));
+  const token = bearerToken(requestHeader(c, "authorization"));
   const principal = token ? await c.get("deps").authenticator.resolve(token) : null;
   if (principal) c.set("principal", principal);
   return principal;
@@ -106,12 +107,14 @@ export async function requestPrincipal(c: Context<AppEnv>): Promise<Principal | 
 /** 401 without a valid token, 403 when the caller's role is below `minimum`. Sets `principal`. */
 export function requireRole(minimum: Role): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const challenge = { "WWW-Authenticate": 'Bearer realm="quarry"' };
-    if (!bearerToken(c.req.header("authorization"))) {
-      throw new ApiError("unauthorized", "authentication required", {}, challenge);
-    }
     const principal = await requestPrincipal(c);
-    if (!principal) throw new ApiError("unauthorized", "invalid or expired token", {}, challenge);
+    if (!principal) {
+      const challenge = { "WWW-Authenticate": 'Bearer realm="quarry"' };
+      if (!bearerToken(requestHeader(c, "authorization"))) {
+        throw new ApiError("unauthorized", "authentication required", {}, challenge);
+      }
+      throw new ApiError("unauthorized", "invalid or expired token", {}, challenge);
+    }
     await enforceRateLimit(c, DEFAULT_RATE_LIMIT);
     if (!roleAtLeast(principal.role, minimum)) {
       throw new ApiError("forbidden", `this action needs the ${minimum} role`);

@@ -10,7 +10,14 @@ import { countTokens } from "../text/tokens.ts";
 import { answerCacheKey, type CachedAnswer, readCachedAnswer, storeCachedAnswer } from "./answer-cache.ts";
 import { answerError } from "./answer-errors.ts";
 import { type Citation, citedSources, numberedCitations } from "./citations.ts";
-import { assemblePrompt, DEFAULT_SYSTEM_PROMPT, type PromptSource, promptVersion } from "./prompt.ts";
+import {
+  assemblePrompt,
+  DEFAULT_SYSTEM_PROMPT,
+  type HistoryMessage,
+  type PromptSource,
+  promptTokens,
+  promptVersion,
+} from "./prompt.ts";
 import type { RetrievalParams, Retrieve, RetrievedPassage } from "./retrieval.ts";
 
 export interface AnswerDeps {
@@ -26,7 +33,7 @@ export type RagOptions = Omit<RetrievalParams, "query">;
 export interface AnswerRequest {
   question: string;
   /** Earlier turns, oldest first. */
-  history: LlmMessage[];
+  history: HistoryMessage[];
   /** System instructions given by the client (OpenAI-compatible route). */
   clientSystem?: string;
   /** Retrieval settings; null answers without retrieval. */
@@ -87,10 +94,10 @@ async function withTexts(db: Database, scope: Scope, passages: RetrievedPassage[
   }));
 }
 
-function counted(promptTokens: number, content: string, usage: CompletionUsage | null): AnswerUsage {
+function counted(prompt: LlmMessage[], content: string, usage: CompletionUsage | null): AnswerUsage {
   return usage
     ? { tokens_in: usage.tokensIn, tokens_out: usage.tokensOut }
-    : { tokens_in: promptTokens, tokens_out: countTokens(content) };
+    : { tokens_in: promptTokens(prompt), tokens_out: countTokens(content) };
 }
 
 /** Streams a stored answer the way the model streamed it. */
@@ -196,7 +203,7 @@ export async function prepareAnswer(
       status,
       content,
       citations,
-      usage: counted(prompt.tokens, content, usage),
+      usage: counted(prompt.messages, content, usage),
       finishReason,
       latencyMs: Math.round(performance.now() - started),
       firstTokenMs,

@@ -22,6 +22,11 @@ export interface PromptSource {
   text: string;
 }
 
+/** A turn of the conversation so far, with its content's token count when one was stored. */
+export interface HistoryMessage extends LlmMessage {
+  tokens?: number | null;
+}
+
 export interface PromptInput {
   systemPrompt: string;
   /** The client's own system instructions (OpenAI-compatible route), placed after ours. */
@@ -29,15 +34,13 @@ export interface PromptInput {
   /** null when the question is asked without retrieval. */
   sources: PromptSource[] | null;
   /** Earlier turns, oldest first. */
-  history: LlmMessage[];
+  history: HistoryMessage[];
   question: string;
   historyTokenBudget: number;
 }
 
 export interface Prompt {
   messages: LlmMessage[];
-  /** Tokens of the whole prompt, by the tokenizer. */
-  tokens: number;
   /** How many history messages fit in the budget. */
   historyKept: number;
 }
@@ -48,11 +51,15 @@ export function promptVersion(systemPrompt: string): string {
   return `${TEMPLATE_VERSION}:${hash}`;
 }
 
-function messageTokens(message: LlmMessage): number {
-  return countTokens(message.content) + MESSAGE_OVERHEAD;
+function messageTokens(message: HistoryMessage): number {
+  return (message.tokens ?? countTokens(message.content)) + MESSAGE_OVERHEAD;
 }
 
-function promptTokens(messages: LlmMessage[]): number {
+/**
+ * Tokens of a whole prompt, by the tokenizer: what the answer is charged for when the model server
+ * reports no usage (counted then, not before every answer).
+ */
+export function promptTokens(messages: LlmMessage[]): number {
   return messages.reduce((sum, m) => sum + messageTokens(m), REPLY_PRIMING);
 }
 
@@ -76,16 +83,17 @@ export function assemblePrompt(input: PromptInput): Prompt {
   const kept: LlmMessage[] = [];
   let budget = input.historyTokenBudget;
   for (let i = input.history.length - 1; i >= 0; i--) {
-    const message = input.history[i] as LlmMessage;
+    const message = input.history[i] as HistoryMessage;
     const cost = messageTokens(message);
     if (cost > budget) break;
     budget -= cost;
-    kept.unshift(message);
+    // Only role and content go to the model.
+    kept.unshift({ role: message.role, content: message.content });
   }
   const messages: LlmMessage[] = [
     { role: "system", content: system },
     ...kept,
     { role: "user", content: input.question },
   ];
-  return { messages, tokens: promptTokens(messages), historyKept: kept.length };
+  return { messages, historyKept: kept.length };
 }

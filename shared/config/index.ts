@@ -179,6 +179,12 @@ export const configSchema = z.object({
   RATE_LIMIT_ANALYZE: ratePolicy.default({ limit: 20, windowSeconds: 60 }),
   ANALYZE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(25).default(3),
 
+  // Tracing
+  /** OTLP/HTTP collector base URL (spans are POSTed to `<url>/v1/traces`); unset → tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** `service.name` of the spans; defaults to `quarry-<function name>`. */
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).optional(),
+
   WORKER_CONCURRENCY: positiveInt.default(4),
   BUILD_VERSION: z.string().default("0.1.0"),
   BUILD_COMMIT: z.string().default("unknown"),

@@ -179,9 +179,14 @@ function normalise(v: Float32Array): void {
   for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * scale;
 }
 
+/** "hashing-v1", with the size appended when it is not the default one. */
+export function hashingModelName(dims = HASHING_DEFAULT_DIMS): string {
+  return dims === HASHING_DEFAULT_DIMS ? HASHING_MODEL : `${HASHING_MODEL}-d${dims}`;
+}
+
 export interface HashingEmbedderOptions {
   dims?: number;
-  /** Defaults to "hashing-v1", with the size appended when it is not the default one. */
+  /** Defaults to `hashingModelName(dims)`. */
   model?: string;
 }
 
@@ -189,8 +194,7 @@ export interface HashingEmbedderOptions {
 export function createHashingEmbedder(options: HashingEmbedderOptions = {}): Embedder {
   const dims = options.dims ?? HASHING_DEFAULT_DIMS;
   if (!Number.isInteger(dims) || dims < 8) throw new Error("hashing embedder needs at least 8 dimensions");
-  const model =
-    options.model ?? (dims === HASHING_DEFAULT_DIMS ? HASHING_MODEL : `${HASHING_MODEL}-d${dims}`);
+  const model = options.model ?? hashingModelName(dims);
   const counter = new FeatureCounter();
 
   function embedOne(text: string): Float32Array {

@@ -1,3 +1,4 @@
+import { embeddingModelName } from "../adapters.ts";
 import { createConcurrencyLimiter } from "../backpressure.ts";
 import { type Config, ConfigError } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
@@ -9,21 +10,10 @@ import type { Embedder } from "./port.ts";
 
 export type { Embedder } from "./port.ts";
 
-/** A model name as a collection-safe alias: "nomic-embed-text:latest" → "nomic-embed-text-latest". */
-export function modelAlias(model: string): string {
-  const alias = model
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 63)
-    .replace(/-+$/, "");
-  return alias || "model";
-}
-
 /** The model server when EMBEDDINGS_URL is set, otherwise the built-in (lexical) hashing embedder. */
 export function createEmbedder(config: Config, log: Logger, metrics?: Metrics): Embedder {
   if (!config.EMBEDDINGS_URL) {
-    return createHashingEmbedder({ dims: config.EMBEDDINGS_DIMS, model: config.EMBEDDINGS_MODEL_ALIAS });
+    return createHashingEmbedder({ dims: config.EMBEDDINGS_DIMS, model: embeddingModelName(config) });
   }
   if (!config.EMBEDDINGS_MODEL) {
     throw new ConfigError([
@@ -34,7 +24,7 @@ export function createEmbedder(config: Config, log: Logger, metrics?: Metrics): 
     baseUrl: config.EMBEDDINGS_URL,
     apiKey: config.EMBEDDINGS_API_KEY,
     model: config.EMBEDDINGS_MODEL,
-    alias: config.EMBEDDINGS_MODEL_ALIAS ?? modelAlias(config.EMBEDDINGS_MODEL),
+    alias: embeddingModelName(config),
     dims: config.EMBEDDINGS_DIMS,
     batchSize: config.EMBEDDINGS_BATCH_SIZE,
     parallelBatches: config.EMBEDDINGS_CONCURRENCY,

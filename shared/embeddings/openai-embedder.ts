@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ConcurrencyLimiter } from "../backpressure.ts";
 import type { Logger } from "../logger.ts";
+import { type ModelCallSpan, startModelCallSpan } from "../tracing/model-call-span.ts";
 import type { ModelCallFailure, ModelCallMetrics } from "./metrics.ts";
 import type { Embedder } from "./port.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
@@ -114,15 +115,34 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   }
 
   async function attempt(input: string[], signal?: AbortSignal): Promise<Float32Array[] | Failure> {
+    const span = startModelCallSpan("embeddings", options.model, endpoint, headers);
+    try {
+      const result = await send(input, span, signal);
+      if (!Array.isArray(result)) span.failed(result.reason);
+      return result;
+    } catch (error) {
+      span.failed("canceled");
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function send(
+    input: string[],
+    span: ModelCallSpan,
+    signal?: AbortSignal,
+  ): Promise<Float32Array[] | Failure> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       const response = await fetch(endpoint, {
         method: "POST",
-        headers,
+        headers: span.headers,
         body: JSON.stringify({ model: options.model, input, encoding_format: "float" }),
         signal: combined,
       });
+      span.answered(response.status);
       if (!response.ok) return await failureOf(response);
       let body: unknown;
       try {

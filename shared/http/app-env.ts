@@ -6,7 +6,8 @@ import type { Logger } from "../logger.ts";
 export interface AppEnv {
   Variables: {
     requestId: string;
-    log: Logger;
+    /** The request's logger, made on first use by `requestLog(c)`. */
+    log: Logger | undefined;
     deps: Deps;
     /** Set by `authenticate()`; absent on public routes. */
     principal: Principal;

@@ -32,8 +32,8 @@ export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {
       );
     },
   });
-  return async (c, next) => {
-    if (!METHODS_WITH_BODY.has(c.req.method) || !hasBody(c.req.raw.headers)) return next();
+  const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!hasBody(c.req.raw.headers)) return next();
     // A signed blob PUT carries the file itself, in any type, streamed under the token's own limit.
     if (c.req.method === "PUT" && c.req.path.startsWith(SIGNED_BLOB_PATH)) return next();
     const type = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
@@ -50,4 +50,6 @@ export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {
     if (type === "multipart/form-data") return next();
     return limitJson(c, next);
   };
+  // A plain function: a bodiless request passes straight on, without an async frame of its own.
+  return (c, next) => (METHODS_WITH_BODY.has(c.req.method) ? checkBody(c, next) : next());
 }

@@ -8,6 +8,7 @@ import { handleError, handleNotFound } from "./error-handler.ts";
 import { healthRoutes } from "./health.ts";
 import { requestContext } from "./request-context.ts";
 import { createRouter } from "./router.ts";
+import { traceRequests } from "./trace-requests.ts";
 
 /**
  * The one app factory: every function bundle, the all-in-one server and the tests mount their
@@ -15,6 +16,7 @@ import { createRouter } from "./router.ts";
  */
 export function createApp(deps: Deps, routeGroups: OpenAPIHono<AppEnv>[]): OpenAPIHono<AppEnv> {
   const app = createRouter();
+  if (deps.config.OTEL_EXPORTER_OTLP_ENDPOINT) app.use("*", traceRequests());
   app.use("*", requestContext(deps));
   if (deps.config.CORS_ORIGINS.length > 0) {
     app.use(

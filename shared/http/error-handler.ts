@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, type ErrorCode, errorEnvelope } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
+import { requestLog } from "./request-context.ts";
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: "bad_request",
@@ -29,7 +30,7 @@ function toApiError(error: unknown): ApiError {
 export function handleError(error: unknown, c: Context<AppEnv>): Response {
   const apiError = toApiError(error);
   const requestId = c.get("requestId") ?? "unknown";
-  if (apiError.status >= 500) c.get("log")?.error({ err: error }, "request failed");
+  if (apiError.status >= 500) requestLog(c).error({ err: error }, "request failed");
   for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
   return c.json(errorEnvelope(apiError, requestId), apiError.status);
 }

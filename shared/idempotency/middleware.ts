@@ -1,9 +1,11 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { requestPrincipal } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { requestHeader } from "../http/fast-headers.ts";
+import { requestLog } from "../http/request-context.ts";
 import { requestFingerprint, scopedIdempotencyKey } from "./fingerprint.ts";
 import type { IdempotencyRecord, StoredResponse } from "./port.ts";
 
@@ -92,7 +94,7 @@ async function storedResponse(res: Response): Promise<StoredResponse> {
 
 function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
   deps.metrics.idempotencySkipped.inc();
-  c.get("log").debug({ err: error }, "idempotency store unreachable, request not protected");
+  requestLog(c).debug({ err: error }, "idempotency store unreachable, request not protected");
   c.header(IDEMPOTENCY_STATUS_HEADER, "skipped");
 }
 
@@ -105,49 +107,59 @@ function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
  * bearer token there is no principal to scope to and the route's own 401 answers.
  */
 export function idempotency(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const header = c.req.header("idempotency-key");
-    if (header === undefined || !PROTECTED_METHODS.has(c.req.method)) return next();
-    const key = parseKey(header);
-    const deps = c.get("deps");
-    const principal = await requestPrincipal(c);
-    if (!principal) return next();
+  // A plain function: a read passes straight on, without an async frame of its own.
+  return (c, next) => (PROTECTED_METHODS.has(c.req.method) ? protect(c, next) : next());
+}
 
-    const recordKey = scopedIdempotencyKey({
-      userId: principal.userId,
-      method: c.req.method,
-      path: c.req.path,
-      key,
-    });
-    const fingerprint = await requestFingerprint(c.req.raw);
-    let existing: IdempotencyRecord | null;
-    try {
-      existing = await deps.idempotency.claim(
-        recordKey,
-        fingerprint,
-        Math.min(deps.config.IDEMPOTENCY_TTL_SECONDS * 1000, IN_FLIGHT_TTL_MS),
-      );
-    } catch (error) {
-      await next();
-      markSkipped(c, deps, error);
-      return;
-    }
-    if (existing) return replay(c, existing, fingerprint);
-
+async function protect(c: Context<AppEnv>, next: Next): Promise<Response | undefined> {
+  const header = requestHeader(c, "idempotency-key");
+  if (header === undefined) {
     await next();
-    try {
-      if (worthKeeping(c.res)) {
-        const response = await storedResponse(c.res);
-        await deps.idempotency.complete(
-          recordKey,
-          { state: "done", fingerprint, response },
-          deps.config.IDEMPOTENCY_TTL_SECONDS * 1000,
-        );
-      } else {
-        await deps.idempotency.release(recordKey);
-      }
-    } catch (error) {
-      markSkipped(c, deps, error);
+    return undefined;
+  }
+  const key = parseKey(header);
+  const deps = c.get("deps");
+  const principal = await requestPrincipal(c);
+  if (!principal) {
+    await next();
+    return undefined;
+  }
+
+  const recordKey = scopedIdempotencyKey({
+    userId: principal.userId,
+    method: c.req.method,
+    path: c.req.path,
+    key,
+  });
+  const fingerprint = await requestFingerprint(c.req.raw);
+  let existing: IdempotencyRecord | null;
+  try {
+    existing = await deps.idempotency.claim(
+      recordKey,
+      fingerprint,
+      Math.min(deps.config.IDEMPOTENCY_TTL_SECONDS * 1000, IN_FLIGHT_TTL_MS),
+    );
+  } catch (error) {
+    await next();
+    markSkipped(c, deps, error);
+    return undefined;
+  }
+  if (existing) return replay(c, existing, fingerprint);
+
+  await next();
+  try {
+    if (worthKeeping(c.res)) {
+      const response = await storedResponse(c.res);
+      await deps.idempotency.complete(
+        recordKey,
+        { state: "done", fingerprint, response },
+        deps.config.IDEMPOTENCY_TTL_SECONDS * 1000,
+      );
+    } else {
+      await deps.idempotency.release(recordKey);
     }
-  };
+  } catch (error) {
+    markSkipped(c, deps, error);
+  }
+  return undefined;
 }

@@ -33,10 +33,3 @@ export function createLanguageModel(config: Config, log: Logger, metrics?: Metri
     metrics: metrics && modelCallMetrics(metrics.registry),
   });
 }
-
-/** How `/api/version` names the model port. */
-export function languageModelAdapter(llm: LanguageModel): string {
-  return llm.kind === "extractive"
-    ? "extractive (no language model configured)"
-    : `openai-compatible (${llm.model})`;
-}

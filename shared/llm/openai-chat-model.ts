@@ -3,6 +3,8 @@ import type { ConcurrencyLimiter } from "../backpressure.ts";
 import type { ModelCallFailure, ModelCallMetrics } from "../embeddings/metrics.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "../embeddings/retry.ts";
 import type { Logger } from "../logger.ts";
+import { type PostedResponse, postJson } from "../net/post-json.ts";
+import { startModelCallSpan } from "../tracing/model-call-span.ts";
 import { LanguageModelError } from "./errors.ts";
 import type { CompletionEvent, CompletionRequest, CompletionUsage, LanguageModel } from "./port.ts";
 import { holdSlot } from "./slot.ts";
@@ -69,12 +71,12 @@ function errorDetail(text: string): string {
   return text.slice(0, 300);
 }
 
-async function failureOf(response: Response): Promise<Failure> {
+async function failureOf(response: PostedResponse): Promise<Failure> {
   const detail = errorDetail(await response.text().catch(() => ""));
   const status = response.status;
   const message = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
   if (status === 429) {
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    const retryAfterMs = parseRetryAfter(response.header("retry-after"));
     return {
       reason: "rate_limited",
       message,
@@ -131,6 +133,7 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
       local.controller.abort(new Error("first token timeout"));
     }, options.firstTokenTimeoutMs);
     const signal = local.controller.signal;
+    const span = startModelCallSpan("chat", options.model, endpoint, headers);
     const timedOut = (): Failure | null => {
       if (firstTokenLate) {
         return {
@@ -158,15 +161,18 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
       throw new AttemptFailure({ reason: "network", message: `network error: ${detail}`, retryable: true });
     };
     try {
-      let response: Response;
+      let response: PostedResponse;
       try {
-        response = await fetch(endpoint, { method: "POST", headers, body: requestBody(request), signal });
+        response = await postJson(endpoint, {
+          headers: span.headers,
+          body: requestBody(request),
+          signal,
+        });
       } catch (error) {
         return fail(error);
       }
+      span.answered(response.status);
       if (!response.ok) throw new AttemptFailure(await failureOf(response));
-      if (!response.body)
-        throw new AttemptFailure({ reason: "invalid_response", message: "empty body", retryable: false });
       let finishReason: string | null = null;
       let usage: CompletionUsage | null = null;
       let ended = false;
@@ -213,9 +219,13 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
         });
       }
       yield { type: "done", finishReason: finishReason ?? "stop", usage };
+    } catch (error) {
+      span.failed(error instanceof AttemptFailure ? error.failure.reason : "canceled");
+      throw error;
     } finally {
       clearTimeout(timer);
       local.dispose();
+      span.end();
     }
   }
 

@@ -3,6 +3,8 @@ import type { RatePolicy } from "../config/index.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { setResponseHeader } from "../http/fast-headers.ts";
+import { requestLog } from "../http/request-context.ts";
 import type { RateLimitDecision } from "./port.ts";
 
 export interface RateLimitRule {
@@ -38,7 +40,7 @@ export async function enforceRateLimit(c: Context<AppEnv>, rule: RateLimitRule):
     decision = await deps.rateLimiter.check(`${rule.name}:${await rule.key(c)}`, policy);
   } catch (error) {
     deps.metrics.rateLimitFailOpen.inc();
-    c.get("log").debug({ err: error, policy: rule.name }, "rate limit store unreachable, failing open");
+    requestLog(c).debug({ err: error, policy: rule.name }, "rate limit store unreachable, failing open");
     return;
   }
   const headers = rateLimitHeaders(rule.name, policy, decision);
@@ -52,7 +54,7 @@ export async function enforceRateLimit(c: Context<AppEnv>, rule: RateLimitRule):
       { ...headers, "Retry-After": String(retryAfter) },
     );
   }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  for (const [name, value] of Object.entries(headers)) setResponseHeader(c, name, value);
 }
 
 export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {

@@ -1,9 +1,9 @@
-import type { Deps } from "../deps.ts";
+import type { ContentDeps } from "../content-deps.ts";
 
 export type SearchMode = "hybrid" | "vector" | "lexical";
 
 /** What retrieval needs from the process's dependencies (the HTTP layer and chat pass `deps`). */
-export type RetrievalDeps = Pick<Deps, "db" | "config" | "embedder" | "vectorIndex">;
+export type RetrievalDeps = Pick<ContentDeps, "db" | "config" | "embedder" | "vectorIndex">;
 
 export interface SearchInput {
   query: string;

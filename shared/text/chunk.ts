@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
+import { type CountedText, countedText } from "./counted-text.ts";
 import { type Section, splitSections } from "./markdown-sections.ts";
 import { normalizeDocument } from "./normalize.ts";
 import { sentenceSpans, type TokenSpan, tokenTail, tokenWindows } from "./sentences.ts";
-import { countTokens } from "./tokens.ts";
 import type { ChunkDraft, ChunkOptions, ExtractedDocument, PageSpan } from "./types.ts";
 
 export const DEFAULT_CHUNK_OPTIONS: ChunkOptions = { maxTokens: 512, overlapTokens: 64 };
@@ -21,16 +21,16 @@ interface Overlap {
 const JOIN_TOKENS = 1;
 
 /** Blocks that fit the unit budget stay whole; bigger ones fall to sentences, then to token windows. */
-function sectionUnits(text: string, section: Section, budget: number): Unit[] {
+function sectionUnits(counted: CountedText, section: Section, budget: number): Unit[] {
   const units: Unit[] = [];
   for (const { start, end } of section.blocks) {
-    const tokens = countTokens(text.slice(start, end));
+    const tokens = counted.count(start, end);
     if (tokens <= budget) {
       units.push({ start, end, tokens, block: true });
       continue;
     }
-    for (const sentence of sentenceSpans(text, start, end)) {
-      const pieces = sentence.tokens <= budget ? [sentence] : tokenWindows(text, sentence, budget);
+    for (const sentence of sentenceSpans(counted, start, end)) {
+      const pieces = sentence.tokens <= budget ? [sentence] : tokenWindows(counted, sentence, budget);
       for (const piece of pieces) units.push({ ...piece, block: false });
     }
   }
@@ -38,20 +38,20 @@ function sectionUnits(text: string, section: Section, budget: number): Unit[] {
 }
 
 /** Whole trailing sentences of the chunk worth at most `budget` tokens, or a word-aligned token tail. */
-function overlapOf(text: string, units: Unit[], chunkStart: number, budget: number): Overlap | null {
+function overlapOf(counted: CountedText, units: Unit[], chunkStart: number, budget: number): Overlap | null {
   let tokens = 0;
   let start: number | null = null;
   let lastSentence: TokenSpan | null = null;
   for (let u = units.length - 1; u >= 0; u--) {
     const unit = units[u];
-    const sentences = unit.block ? sentenceSpans(text, unit.start, unit.end) : [unit];
+    const sentences = unit.block ? sentenceSpans(counted, unit.start, unit.end) : [unit];
     for (let s = sentences.length - 1; s >= 0; s--) {
       const sentence = sentences[s];
       lastSentence ??= sentence;
       const cost = sentence.tokens + (start === null ? 0 : JOIN_TOKENS);
       if (tokens + cost > budget || sentence.start <= chunkStart) {
         if (start !== null) return { start, tokens };
-        const tail = lastSentence ? tokenTail(text, lastSentence, budget, chunkStart) : null;
+        const tail = lastSentence ? tokenTail(counted, lastSentence, budget, chunkStart) : null;
         return tail ? { start: tail.start, tokens: tail.tokens } : null;
       }
       tokens += cost;
@@ -85,7 +85,12 @@ interface RawChunk {
 }
 
 /** Packs a section's units into chunks of at most `maxTokens`, each after the first opening with an overlap. */
-function packSection(text: string, units: Unit[], headings: string[], options: ChunkOptions): RawChunk[] {
+function packSection(
+  counted: CountedText,
+  units: Unit[],
+  headings: string[],
+  options: ChunkOptions,
+): RawChunk[] {
   const chunks: RawChunk[] = [];
   let overlap: Overlap | null = null;
   let first = 0;
@@ -102,7 +107,7 @@ function packSection(text: string, units: Unit[], headings: string[], options: C
     let tokens: number;
     for (;;) {
       const start: number = overlap ? overlap.start : units[first].start;
-      tokens = countTokens(text.slice(start, units[first + count - 1].end));
+      tokens = counted.count(start, units[first + count - 1].end);
       if (tokens <= options.maxTokens || (count === 1 && !overlap)) break;
       if (count > 1) count--;
       else overlap = null;
@@ -112,7 +117,7 @@ function packSection(text: string, units: Unit[], headings: string[], options: C
     chunks.push({ start, end, tokens, headings });
     const members = units.slice(first, first + count);
     first += count;
-    overlap = first < units.length ? overlapOf(text, members, start, options.overlapTokens) : null;
+    overlap = first < units.length ? overlapOf(counted, members, start, options.overlapTokens) : null;
   }
   return chunks;
 }
@@ -139,10 +144,11 @@ export function chunkDocument(
 ): ChunkDraft[] {
   validate(options);
   const { text, pages } = normalizeDocument(doc);
+  const counted = countedText(text);
   // Room for the overlap and a join, so every unit fits after any overlap.
   const unitBudget = options.maxTokens - options.overlapTokens - JOIN_TOKENS;
   const raw = splitSections(text).flatMap((section) =>
-    packSection(text, sectionUnits(text, section, unitBudget), section.headings, options),
+    packSection(counted, sectionUnits(counted, section, unitBudget), section.headings, options),
   );
   return raw.map((chunk, idx) => {
     const chunkText = text.slice(chunk.start, chunk.end);

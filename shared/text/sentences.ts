@@ -1,5 +1,5 @@
+import type { CountedText } from "./counted-text.ts";
 import type { TextRange } from "./markdown-sections.ts";
-import { countTokens } from "./tokens.ts";
 
 export interface TokenSpan extends TextRange {
   tokens: number;
@@ -54,7 +54,8 @@ function lineSentences(text: string, from: number, to: number, out: TextRange[])
  * Sentences of `text[start, end)`, counted: Unicode sentence boundaries, and a line break always ends
  * one (as in UAX #29), which lets lines be segmented one at a time.
  */
-export function sentenceSpans(text: string, start: number, end: number): TokenSpan[] {
+export function sentenceSpans(counted: CountedText, start: number, end: number): TokenSpan[] {
+  const { text } = counted;
   const ranges: TextRange[] = [];
   let lineStart = start;
   while (lineStart < end) {
@@ -66,7 +67,7 @@ export function sentenceSpans(text: string, start: number, end: number): TokenSp
   const spans: TokenSpan[] = [];
   for (const { start: from, end: to } of ranges) {
     const range = trimRange(text, from, to);
-    if (range) spans.push({ ...range, tokens: countTokens(text.slice(range.start, range.end)) });
+    if (range) spans.push({ ...range, tokens: counted.count(range.start, range.end) });
   }
   return spans;
 }
@@ -90,26 +91,33 @@ function cutAt(text: string, from: number, to: number, end: number): number {
 }
 
 /** Cuts `span` (a sentence too long for the budget) into windows of at most `budget` tokens each. */
-export function tokenWindows(text: string, span: TokenSpan, budget: number): TokenSpan[] {
+export function tokenWindows(counted: CountedText, span: TokenSpan, budget: number): TokenSpan[] {
+  const { text } = counted;
   const windows: TokenSpan[] = [];
   const charsPerToken = (span.end - span.start) / Math.max(span.tokens, 1);
   let from = span.start;
   while (from < span.end) {
     let to = cutAt(text, from, from + Math.max(1, Math.floor(budget * charsPerToken * 0.9)), span.end);
-    let tokens = countTokens(text.slice(from, to));
+    let tokens = counted.count(from, to);
     while (tokens > budget && to - from > 1) {
       to = cutAt(text, from, from + Math.max(1, Math.floor((to - from) * 0.8)), span.end);
-      tokens = countTokens(text.slice(from, to));
+      tokens = counted.count(from, to);
     }
     const range = trimRange(text, from, to);
-    if (range) windows.push({ ...range, tokens: countTokens(text.slice(range.start, range.end)) });
+    if (range) windows.push({ ...range, tokens: counted.count(range.start, range.end) });
     from = to;
   }
   return windows;
 }
 
 /** The longest end of `span` that starts at a word and after `after`, with at most `budget` tokens. */
-export function tokenTail(text: string, span: TokenSpan, budget: number, after: number): TokenSpan | null {
+export function tokenTail(
+  counted: CountedText,
+  span: TokenSpan,
+  budget: number,
+  after: number,
+): TokenSpan | null {
+  const { text } = counted;
   const charsPerToken = (span.end - span.start) / Math.max(span.tokens, 1);
   let length = Math.floor(budget * charsPerToken);
   while (length > 0) {
@@ -117,7 +125,7 @@ export function tokenTail(text: string, span: TokenSpan, budget: number, after: 
     while (from > span.start && from < span.end && !/\s/.test(text[from - 1])) from++;
     const range = trimRange(text, from, span.end);
     if (!range) return null;
-    const tokens = countTokens(text.slice(range.start, range.end));
+    const tokens = counted.count(range.start, range.end);
     if (tokens <= budget) return { ...range, tokens };
     length = Math.floor((span.end - range.start) * 0.8);
   }

@@ -123,6 +123,7 @@ export function createEmbeddedVectorIndex(
 
   return {
     kind: "embedded",
+    needsVectors: false,
 
     async ensureCollection(name, dims) {
       // Nothing to create: a collection is the set of points naming it. Its size is its vectors' size.

@@ -43,6 +43,11 @@ export interface PointScope {
  */
 export interface VectorIndex {
   readonly kind: VectorIndexKind;
+  /**
+   * Whether upserted points must carry their vectors. The embedded index reads them from `embeddings`,
+   * so a caller whose vectors are stored there need not load them only for the index to drop them.
+   */
+  readonly needsVectors: boolean;
   /** Creates the collection (cosine, `dims`) unless it exists; throws when it exists with another size. */
   ensureCollection(collection: string, dims: number): Promise<void>;
   /** Inserts or replaces points by id. */

@@ -61,6 +61,7 @@ export function createQdrantVectorIndex(client: QdrantClient, log: Logger): Vect
 
   return {
     kind: "qdrant",
+    needsVectors: true,
 
     async ensureCollection(name, dims) {
       let collection = await collectionOf(name);

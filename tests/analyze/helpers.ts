@@ -4,7 +4,7 @@ import { type Runner, run } from "graphile-worker";
 import { sql } from "kysely";
 import { analyzeRunTask } from "../../jobs/tasks/analyze-run.ts";
 import type { AnalysisResult } from "../../shared/analysis/types.ts";
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import type { SafeFetcher } from "../../shared/net/safe-fetch.ts";
 import { workerLogger } from "../../shared/queue/worker-logger.ts";
 import { readJson, type TestApp } from "../helpers/app.ts";
@@ -34,7 +34,7 @@ export interface ErrorJson {
  */
 export async function startAnalyzeWorker(
   t: TestApp,
-  options: { fetcher: SafeFetcher; deps?: Partial<Deps> },
+  options: { fetcher: SafeFetcher; deps?: Partial<ContentDeps> },
 ): Promise<{ stop(): Promise<void> }> {
   const deps = { ...t.deps, ...options.deps };
   const runner: Runner = await run({
@@ -129,7 +129,7 @@ export async function download(t: TestApp, url: string): Promise<Response> {
 }
 
 /** Every blob of an analysis (source and artifacts) in the filesystem store. */
-export async function analysisBlobs(deps: Deps, tenantId: string, id: string): Promise<string[]> {
+export async function analysisBlobs(deps: ContentDeps, tenantId: string, id: string): Promise<string[]> {
   const found: string[] = [];
   for (const kind of ["analysis", "artifacts"]) {
     try {
@@ -143,7 +143,7 @@ export async function analysisBlobs(deps: Deps, tenantId: string, id: string): P
 }
 
 /** The graphile-worker jobs of an analysis (pending or running). */
-export async function analysisJobs(deps: Deps, id: string) {
+export async function analysisJobs(deps: ContentDeps, id: string) {
   const result = await sql<{ task_identifier: string; max_attempts: number; locked_at: Date | null }>`
     select task_identifier, max_attempts, locked_at from graphile_worker.jobs where key = ${`analyze:${id}`}
   `.execute(deps.db);

@@ -175,6 +175,60 @@ describe("chat answers against an OpenAI-compatible model server", () => {
     expect(sent.at(-1)).toEqual({ role: "user", content: "and parking?" });
   });
 
+  it("stores each message's token count and trims history by it; rows without one are counted when read", async () => {
+    const tenantId = (
+      await t.deps.db
+        .selectFrom("users")
+        .select("tenant_id")
+        .where("id", "=", user.id)
+        .executeTakeFirstOrThrow()
+    ).tenant_id;
+    const scope = { tenantId, userId: user.id, role: "reader" as const };
+    const turns = ["first question here", "first answer here", "second question here", "second answer here"];
+    const seeded = async () => {
+      const chatId = await newChat(t, user.token);
+      for (const [i, content] of turns.entries()) {
+        await appendMessage(t.deps.db, scope, chatId, { role: i % 2 === 0 ? "user" : "assistant", content });
+      }
+      return chatId;
+    };
+    const countsOf = (chatId: string) =>
+      t.deps.db
+        .selectFrom("chat_messages")
+        .select(["content", "content_tokens"])
+        .where("chat_id", "=", chatId)
+        .orderBy("created_at")
+        .execute();
+    const sentHistory = (i: number) =>
+      (chatRequestBody(server, i).messages ?? []).slice(1, -1).map((m) => m.content);
+
+    const stored = await seeded();
+    expect(await countsOf(stored)).toEqual(
+      turns.map((content) => ({ content, content_tokens: countTokens(content) })),
+    );
+    // A stored count is what the budget charges: one over the 120-token budget keeps only newer turns.
+    await t.deps.db
+      .updateTable("chat_messages")
+      .set({ content_tokens: 117 })
+      .where("chat_id", "=", stored)
+      .where("content", "=", "second question here")
+      .execute();
+    await ask(stored, { content: "and parking?", use_rag: false });
+    expect(sentHistory(0)).toEqual(["second answer here"]);
+    const [question, answer] = (await countsOf(stored)).slice(-2);
+    expect(question).toEqual({ content: "and parking?", content_tokens: countTokens("and parking?") });
+    expect(answer?.content_tokens).toBe(countTokens(answer?.content ?? ""));
+
+    const older = await seeded();
+    await t.deps.db
+      .updateTable("chat_messages")
+      .set({ content_tokens: null })
+      .where("chat_id", "=", older)
+      .execute();
+    await ask(older, { content: "and parking?", use_rag: false });
+    expect(sentHistory(1)).toEqual(turns);
+  });
+
   it("streams meta, tokens, citations and done over SSE, with heartbeats and X-Request-ID", async () => {
     model.next({ firstTokenDelayMs: 150 });
     const chatId = await newChat(t, user.token);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createConcurrencyLimiter } from "../../shared/backpressure.ts";
 import { citedSources } from "../../shared/chat/citations.ts";
-import { assemblePrompt, promptVersion } from "../../shared/chat/prompt.ts";
+import { assemblePrompt, promptTokens, promptVersion } from "../../shared/chat/prompt.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { LanguageModelError } from "../../shared/llm/errors.ts";
 import { createOpenAiChatModel, type OpenAiChatModelOptions } from "../../shared/llm/openai-chat-model.ts";
@@ -191,7 +191,39 @@ describe("prompt assembly and citations", () => {
     expect(prompt.historyKept).toBe(2);
     expect(prompt.messages.at(-1)).toEqual({ role: "user", content: "When?" });
     const expected = prompt.messages.reduce((sum, m) => sum + countTokens(m.content) + 4, 3);
-    expect(prompt.tokens).toBe(expected);
+    expect(promptTokens(prompt.messages)).toBe(expected);
+  });
+
+  it("trims history by the token counts stored with it, counting only messages that have none", () => {
+    const history = [
+      { role: "user" as const, content: "oldest, counted by the tokenizer" },
+      { role: "assistant" as const, content: "stored as huge", tokens: 1000 },
+      { role: "user" as const, content: "stored as small", tokens: 5 },
+      { role: "assistant" as const, content: "newest, counted by the tokenizer", tokens: null },
+    ];
+    const newest = countTokens("newest, counted by the tokenizer") + 4;
+    const prompt = assemblePrompt({
+      systemPrompt: "S",
+      sources: null,
+      history,
+      question: "q",
+      historyTokenBudget: newest + 5 + 4 + 999,
+    });
+    // The stored 1000 does not fit what is left (999 + framing), so it and everything older is dropped.
+    expect(prompt.historyKept).toBe(2);
+    // Counts stay out of what is sent to the model.
+    expect(prompt.messages.slice(1, -1)).toEqual([
+      { role: "user", content: "stored as small" },
+      { role: "assistant", content: "newest, counted by the tokenizer" },
+    ]);
+    const roomy = assemblePrompt({
+      systemPrompt: "S",
+      sources: null,
+      history,
+      question: "q",
+      historyTokenBudget: newest + 9 + 1004 + countTokens("oldest, counted by the tokenizer") + 4,
+    });
+    expect(roomy.historyKept).toBe(4);
   });
 
   it("says when no source matched, and versions the system prompt", () => {

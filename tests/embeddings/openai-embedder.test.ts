@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createConcurrencyLimiter } from "../../shared/backpressure.ts";
 import { ConfigError, loadConfig } from "../../shared/config/index.ts";
-import { createEmbedder, modelAlias } from "../../shared/embeddings/index.ts";
+import { createEmbedder } from "../../shared/embeddings/index.ts";
+import { modelAlias } from "../../shared/embeddings/model-alias.ts";
 import {
   createOpenAiEmbedder,
   EmbeddingError,

@@ -5,14 +5,14 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { allRouteGroups } from "../../bin/route-groups.ts";
 import { generateSigningJwk } from "../../shared/auth/keys.ts";
 import { loadConfig } from "../../shared/config/index.ts";
-import { buildDeps, type Deps } from "../../shared/deps.ts";
+import { buildContentDeps, type ContentDeps } from "../../shared/content-deps.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
 import { createApp } from "../../shared/http/create-app.ts";
 import { listen } from "../../shared/http/serve.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestApp {
-  deps: Deps;
+  deps: ContentDeps;
   app: OpenAPIHono<AppEnv>;
   /** Base URL of the real HTTP server (loopback, random port). */
   url: string;
@@ -57,7 +57,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig(
     await testEnv({ DATABASE_URL: database.url, DATA_DIR: dataDir, ...(options.env ?? {}) }),
   );
-  const deps = await buildDeps({ config, functionName: "test", databaseUrl: database.url });
+  const deps = await buildContentDeps({ config, functionName: "test", databaseUrl: database.url });
   const app = createApp(deps, (options.routeGroups ?? allRouteGroups)(config.BUILD_VERSION));
   const server = await listen(app, deps);
   return {

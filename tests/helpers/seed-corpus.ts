@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { DocumentStatus } from "../../db/types.ts";
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import { embedAndStore } from "../../shared/embeddings/embed-and-store.ts";
 import type { Embedder } from "../../shared/embeddings/port.ts";
 import { bytesToVector } from "../../shared/embeddings/vector-bytes.ts";
@@ -14,7 +14,7 @@ import { pointId, uuidv5 } from "../../shared/vectors/point-id.ts";
  * text-search language, embeddings, index points), without running the worker. Used by the retrieval
  * tests and the retrieval quality bench; imports nothing from vitest.
  */
-export type SeedDeps = Pick<Deps, "db" | "config" | "embedder" | "vectorIndex">;
+export type SeedDeps = Pick<ContentDeps, "db" | "config" | "embedder" | "vectorIndex">;
 
 export interface SeedDocument {
   /** Fixed ids make runs reproducible (chunk ids are then derived from it); random otherwise. */

@@ -1,7 +1,7 @@
 import type { DocumentStatus } from "../../db/types.ts";
 import { type JobWorker, startWorker } from "../../jobs/worker.ts";
 import { signAccessToken } from "../../shared/auth/jwt.ts";
-import type { Deps } from "../../shared/deps.ts";
+import type { ContentDeps } from "../../shared/content-deps.ts";
 import { readJson, type TestApp } from "./app.ts";
 
 export interface TestWorker {
@@ -20,7 +20,7 @@ export function runningWorkers(): number {
  * The real worker (jobs/worker.ts) on a TestApp's deps, so its metrics land in the app's /metrics.
  * `overrides` replace ports for fault injection (a wrapped vector index, an embedder).
  */
-export async function startTestWorker(t: TestApp, overrides: Partial<Deps> = {}): Promise<TestWorker> {
+export async function startTestWorker(t: TestApp, overrides: Partial<ContentDeps> = {}): Promise<TestWorker> {
   const worker = await startWorker({ ...t.deps, ...overrides });
   running.add(worker);
   return {
@@ -48,7 +48,7 @@ const TERMINAL: DocumentStatus[] = ["ready", "failed", "canceled"];
 const tokens = new Map<string, string>();
 
 /** A token of the user who uploaded the document (GET needs one of its tenant). */
-async function uploaderToken(deps: Deps, documentId: string): Promise<string> {
+async function uploaderToken(deps: ContentDeps, documentId: string): Promise<string> {
   const cached = tokens.get(documentId);
   if (cached) return cached;
   const user = await deps.db

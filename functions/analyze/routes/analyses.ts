@@ -3,6 +3,7 @@ import { analysisSummaryView } from "../../../shared/analysis/serialize.ts";
 import { getAnalysis, listAnalyses } from "../../../shared/analysis/service.ts";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
   bearerSecurity,
@@ -48,13 +49,13 @@ const one = createRoute({
 export function analysisRoutes(): OpenAPIHono<AppEnv> {
   return createRouter()
     .openapi(list, async (c) => {
-      const page = await listAnalyses(c.get("deps").db, scopeOf(c.get("principal")), c.req.valid("query"));
+      const page = await listAnalyses(contentDeps(c).db, scopeOf(c.get("principal")), c.req.valid("query"));
       return c.json({ items: page.rows.map(analysisSummaryView), next_cursor: page.nextCursor }, 200);
     })
     .openapi(
       one,
       async (c) => {
-        const deps = c.get("deps");
+        const deps = contentDeps(c);
         const job = await getAnalysis(deps.db, scopeOf(c.get("principal")), c.req.valid("param").id);
         return c.json(await viewWithLinks(deps, job), 200);
       },

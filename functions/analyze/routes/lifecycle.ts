@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { cancelAnalysis, deleteAnalysis, retryAnalysis } from "../../../shared/analysis/service.ts";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
   bearerSecurity,
@@ -9,6 +10,7 @@ import {
   jsonResponse,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { rateLimit } from "../../../shared/rate-limit/middleware.ts";
 import { viewWithLinks } from "../links.ts";
@@ -65,9 +67,9 @@ export function lifecycleRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       remove,
       async (c) => {
-        const deps = c.get("deps");
+        const deps = contentDeps(c);
         await deleteAnalysis(
-          { ...deps, log: c.get("log") },
+          { ...deps, log: requestLog(c) },
           scopeOf(c.get("principal")),
           c.req.valid("param").id,
         );
@@ -78,7 +80,7 @@ export function lifecycleRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       cancel,
       async (c) => {
-        const deps = c.get("deps");
+        const deps = contentDeps(c);
         const job = await cancelAnalysis(deps.db, scopeOf(c.get("principal")), c.req.valid("param").id);
         return c.json(await viewWithLinks(deps, job), 200);
       },
@@ -87,7 +89,7 @@ export function lifecycleRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       retry,
       async (c) => {
-        const deps = c.get("deps");
+        const deps = contentDeps(c);
         const job = await retryAnalysis(
           deps.db,
           scopeOf(c.get("principal")),

@@ -7,6 +7,7 @@ import type { AnalysisSource } from "../../../shared/analysis/types.ts";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
 import { BlobTooLargeError, blobKey } from "../../../shared/blob/index.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { nameFromFilename, validateDocumentName } from "../../../shared/documents/names.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
@@ -85,7 +86,7 @@ function nameFromUrl(url: URL): string {
 }
 
 async function fromMultipart(c: Context<AppEnv>, id: string): Promise<Submission> {
-  const deps = c.get("deps");
+  const deps = contentDeps(c);
   const scope = scopeOf(c.get("principal"));
   const limit = deps.config.ANALYZE_MAX_SOURCE_BYTES;
   const key = blobKey(scope.tenantId, "analysis", id, "source");
@@ -119,7 +120,7 @@ async function fromMultipart(c: Context<AppEnv>, id: string): Promise<Submission
 }
 
 async function fromJson(c: Context<AppEnv>, id: string, json: unknown): Promise<Submission> {
-  const deps = c.get("deps");
+  const deps = contentDeps(c);
   const scope = scopeOf(c.get("principal"));
   // The route's validator has parsed (and cached) a JSON body already; a request without one is {}.
   const parsed = SubmitJsonSchema.safeParse(json);
@@ -161,7 +162,7 @@ async function fromJson(c: Context<AppEnv>, id: string, json: unknown): Promise<
 
 export function submitRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const scope = scopeOf(c.get("principal"));
     const type = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
     const id = randomUUID();

@@ -12,6 +12,7 @@ import {
   jsonBody,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import type { LlmMessage } from "../../../shared/llm/port.ts";
 import { rateLimit } from "../../../shared/rate-limit/middleware.ts";
@@ -160,7 +161,7 @@ async function streamCompletion(
     if (includeUsage) await sender.send(null, chunk(completion, [], { usage: openAiUsage(outcome) }));
     await sender.send(null, "[DONE]");
   } catch (error) {
-    c.get("log").error({ err: error }, "completion stream failed");
+    requestLog(c).error({ err: error }, "completion stream failed");
     await sender.send(null, errorEvent(new ApiError("internal", "internal error"), c.get("requestId")));
   }
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
   bearerSecurity,
@@ -23,7 +24,7 @@ const route = createRoute({
 export function modelRoutes(): OpenAPIHono<AppEnv> {
   const created = Math.floor(Date.now() / 1000);
   return createRouter().openapi(route, (c) => {
-    const { llm } = c.get("deps");
+    const { llm } = contentDeps(c);
     return c.json(
       {
         object: "list" as const,

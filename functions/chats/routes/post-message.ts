@@ -12,6 +12,7 @@ import {
   jsonBody,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { rateLimit } from "../../../shared/rate-limit/middleware.ts";
 import {
@@ -122,7 +123,7 @@ async function streamTurn(c: Context<AppEnv>, turn: ChatTurn, sender: SseSender)
     }
   } catch (error) {
     // Storing the answer failed, or something else unexpected: the stream still ends with an error.
-    c.get("log").error({ err: error, message_id: messageId }, "chat answer stream failed");
+    requestLog(c).error({ err: error, message_id: messageId }, "chat answer stream failed");
     await sender.send("error", errorEvent(new ApiError("internal", "internal error"), requestId));
   }
 }

@@ -3,6 +3,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { contentDisposition } from "../../../shared/blob/content-disposition.ts";
 import { BlobNotFoundError, BlobTooLargeError } from "../../../shared/blob/index.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { fileTooLarge } from "../../../shared/documents/upload-errors.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
@@ -66,7 +67,7 @@ export function blobRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       put,
       async (c) => {
-        const { blobStore } = c.get("deps");
+        const { blobStore } = contentDeps(c);
         const token = blobStore.verifyUrlToken(c.req.valid("param").token, "put");
         if (!token) throw refused();
         if (token.contentType !== undefined && c.req.header("content-type") !== token.contentType) {
@@ -96,7 +97,7 @@ export function blobRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       get,
       async (c) => {
-        const { blobStore } = c.get("deps");
+        const { blobStore } = contentDeps(c);
         const token = blobStore.verifyUrlToken(c.req.valid("param").token, "get");
         if (!token) throw refused();
         let stream: Readable;

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { completeSignedUpload } from "../../../shared/documents/complete-upload.ts";
 import { documentView } from "../../../shared/documents/serialize.ts";
 import { getDocument } from "../../../shared/documents/service.ts";
@@ -11,6 +12,7 @@ import {
   jsonResponse,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { DocumentSchema, IdParamsSchema, uploadTooLargeError } from "../schemas.ts";
 import { malformedIdIsNotFound } from "./document-id.ts";
@@ -42,10 +44,10 @@ export function completeRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(
     route,
     async (c) => {
-      const deps = c.get("deps");
+      const deps = contentDeps(c);
       const scope = scopeOf(c.get("principal"));
       const document = await getDocument(deps.db, scope, c.req.valid("param").id);
-      const queued = await completeSignedUpload({ ...deps, log: c.get("log") }, scope, document, {
+      const queued = await completeSignedUpload({ ...deps, log: requestLog(c) }, scope, document, {
         maxBytes: deps.config.UPLOAD_LIMIT_BYTES,
         maxAttempts: deps.config.INGEST_MAX_ATTEMPTS,
       });

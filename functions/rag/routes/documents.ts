@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { documentView } from "../../../shared/documents/serialize.ts";
 import {
   chunkProgress,
@@ -84,17 +85,17 @@ const progress = createRoute({
 export function documentRoutes(): OpenAPIHono<AppEnv> {
   return createRouter()
     .openapi(list, async (c) => {
-      const page = await listDocuments(c.get("deps").db, scopeOf(c.get("principal")), c.req.valid("query"));
+      const page = await listDocuments(contentDeps(c).db, scopeOf(c.get("principal")), c.req.valid("query"));
       return c.json({ items: page.rows.map(documentView), next_cursor: page.nextCursor }, 200);
     })
     .openapi(stats, async (c) => {
-      return c.json(await documentStats(c.get("deps").db, scopeOf(c.get("principal"))), 200);
+      return c.json(await documentStats(contentDeps(c).db, scopeOf(c.get("principal"))), 200);
     })
     .openapi(
       one,
       async (c) => {
         const document = await getDocument(
-          c.get("deps").db,
+          contentDeps(c).db,
           scopeOf(c.get("principal")),
           c.req.valid("param").id,
         );
@@ -105,7 +106,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       progress,
       async (c) => {
-        const deps = c.get("deps");
+        const deps = contentDeps(c);
         const scope = scopeOf(c.get("principal"));
         const document = await getDocument(deps.db, scope, c.req.valid("param").id);
         const model = document.embedding_model ?? deps.embedder.model;

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
@@ -97,7 +98,7 @@ const asList = <T>(value: T | T[] | undefined): T[] | undefined =>
 
 export function searchRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const body = c.req.valid("json");
     const query = body.query ?? body.text;
     if (query === undefined) {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { abandonUpload } from "../../../shared/documents/abandon-upload.ts";
 import { validateDocumentName, validateTags } from "../../../shared/documents/names.ts";
 import { beginDocument } from "../../../shared/documents/upload.ts";
@@ -13,6 +14,7 @@ import {
   jsonResponse,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { rateLimit } from "../../../shared/rate-limit/middleware.ts";
 import { UploadUrlBodySchema, UploadUrlSchema, uploadTooLargeError } from "../schemas.ts";
@@ -41,7 +43,7 @@ const route = createRoute({
 
 export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const { UPLOAD_LIMIT_BYTES: limit, UPLOAD_URL_TTL_SECONDS: ttl } = deps.config;
     const body = c.req.valid("json");
     const name = validateDocumentName(body.name);
@@ -70,7 +72,7 @@ export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
         201,
       );
     } catch (error) {
-      await abandonUpload({ ...deps, log: c.get("log") }, scope, document);
+      await abandonUpload({ ...deps, log: requestLog(c) }, scope, document);
       throw error;
     }
   });

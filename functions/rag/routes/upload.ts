@@ -3,6 +3,7 @@ import type { Document } from "../../../db/types.ts";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
 import { BlobTooLargeError } from "../../../shared/blob/index.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { abandonUpload } from "../../../shared/documents/abandon-upload.ts";
 import { nameFromFilename, validateDocumentName, validateTags } from "../../../shared/documents/names.ts";
 import { documentView } from "../../../shared/documents/serialize.ts";
@@ -18,6 +19,7 @@ import {
   jsonResponse,
   protectedErrors,
 } from "../../../shared/http/openapi-responses.ts";
+import { requestLog } from "../../../shared/http/request-context.ts";
 import { createRouter } from "../../../shared/http/router.ts";
 import { rateLimit } from "../../../shared/rate-limit/middleware.ts";
 import { DocumentSchema, uploadTooLargeError } from "../schemas.ts";
@@ -89,7 +91,7 @@ const sameTags = (a: string[], b: string[]) => a.length === b.length && a.every(
 
 export function uploadRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const scope = scopeOf(c.get("principal"));
     const type = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
     if (type !== "multipart/form-data") {
@@ -135,7 +137,7 @@ export function uploadRoutes(): OpenAPIHono<AppEnv> {
       if (result.kind === "duplicate") throw duplicateOf(result.existing);
       return c.json(documentView(result.document), 201);
     } catch (error) {
-      if (begun.document) await abandonUpload({ ...deps, log: c.get("log") }, scope, begun.document);
+      if (begun.document) await abandonUpload({ ...deps, log: requestLog(c) }, scope, begun.document);
       // The body may be partly unread: the connection is not reused after this answer.
       c.header("Connection", "close");
       throw error instanceof BlobTooLargeError ? fileTooLarge(limit) : error;

@@ -1,4 +1,4 @@
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { completeStage } from "../../../shared/documents/stages.ts";
 import { chunkDocument } from "../../../shared/text/chunk.ts";
 import type { ExtractedDocument } from "../../../shared/text/types.ts";
@@ -8,7 +8,7 @@ import { runStage } from "./run-stage.ts";
 const INSERT_BATCH = 500;
 
 /** Splits the canonical text and replaces the document's chunks in the transaction that ends the stage. */
-export function chunkTask(deps: Deps) {
+export function chunkTask(deps: ContentDeps) {
   const { config } = deps;
   return defineTask(deps, "ingest:chunk", (payload, helpers) =>
     runStage(deps, "chunk", payload, helpers, async (document) => {

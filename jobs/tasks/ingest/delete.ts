@@ -1,13 +1,13 @@
 import { blobPrefix } from "../../../shared/blob/index.ts";
 import { invalidateAnswersForDocument } from "../../../shared/chat/answer-cache.ts";
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { defineTask } from "../../define-task.ts";
 
 /**
  * Removes a `deleting` document: its points in every collection it may be in, its blobs, then the row
  * (chunks go with it). Each step is idempotent, so a retry after a crash converges.
  */
-export function deleteTask(deps: Deps) {
+export function deleteTask(deps: ContentDeps) {
   return defineTask(deps, "ingest:delete", async ({ documentId, tenantId }) => {
     const document = await deps.db
       .selectFrom("documents")

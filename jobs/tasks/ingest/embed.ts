@@ -1,4 +1,4 @@
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { completeStage, stillInStage } from "../../../shared/documents/stages.ts";
 import { embedAndStore } from "../../../shared/embeddings/embed-and-store.ts";
 import { defineTask } from "../../define-task.ts";
@@ -7,7 +7,7 @@ import { runStage } from "./run-stage.ts";
 class StageAbandoned extends Error {}
 
 /** Embeds the chunks whose (model, content hash) has no vector yet; checks for a cancel between slices. */
-export function embedTask(deps: Deps) {
+export function embedTask(deps: ContentDeps) {
   return defineTask(deps, "ingest:embed", (payload, helpers) =>
     runStage(deps, "embed", payload, helpers, async (document) => {
       const items = await deps.db

@@ -1,5 +1,5 @@
 import { blobKey } from "../../../shared/blob/index.ts";
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { completeStage } from "../../../shared/documents/stages.ts";
 import { extractDocument } from "../../../shared/text/extract.ts";
 import { sniffDocument } from "../../../shared/text/sniff.ts";
@@ -7,7 +7,7 @@ import { defineTask } from "../../define-task.ts";
 import { runStage } from "./run-stage.ts";
 
 /** Sniffs the upload by content, extracts its text, and stores the canonical text (JSON) as a blob. */
-export function extractTask(deps: Deps) {
+export function extractTask(deps: ContentDeps) {
   const { config } = deps;
   return defineTask(deps, "ingest:extract", (payload, helpers) =>
     runStage(deps, "extract", payload, helpers, async (document) => {

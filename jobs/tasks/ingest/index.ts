@@ -1,5 +1,5 @@
 import type { Document } from "../../../db/types.ts";
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { completeStage } from "../../../shared/documents/stages.ts";
 import { bytesToVector } from "../../../shared/embeddings/vector-bytes.ts";
 import { pointId, type VectorPoint } from "../../../shared/vectors/index.ts";
@@ -10,23 +10,34 @@ const UPSERT_BATCH = 256;
 /** Payload schema version: bump when the payload's fields change, so reconciliation can rewrite points. */
 const PAYLOAD_VERSION = 1;
 
-async function loadPoints(deps: Deps, document: Document, model: string): Promise<VectorPoint[]> {
+interface LoadedPoints {
+  points: VectorPoint[];
+  /** The size of the model's vectors; null when no chunk has one. */
+  dims: number | null;
+  /** Chunks that have no vector of the model. */
+  unembedded: number;
+}
+
+/** One point per chunk that has a vector, carrying the vector only when the index needs it. */
+async function loadPoints(deps: ContentDeps, document: Document, model: string): Promise<LoadedPoints> {
   const rows = await deps.db
     .selectFrom("chunks as c")
-    .innerJoin("embeddings as e", (join) =>
+    .leftJoin("embeddings as e", (join) =>
       join.onRef("e.content_hash", "=", "c.content_hash").on("e.model", "=", model),
     )
-    .select(["c.id", "c.idx", "c.content_hash", "c.page", "e.vector"])
+    .select(["c.id", "c.idx", "c.content_hash", "c.page", "e.dims"])
+    .$if(deps.vectorIndex.needsVectors, (query) => query.select("e.vector"))
     .where("c.document_id", "=", document.id)
     .orderBy("c.idx")
     .execute();
+  const embedded = rows.filter((row) => row.dims !== null);
   const updatedAt = new Date().toISOString();
-  return rows.map((row) => ({
+  const points = embedded.map((row) => ({
     id: pointId(document.id, row.idx, model),
     tenantId: document.tenant_id,
     documentId: document.id,
     contentHash: row.content_hash,
-    vector: bytesToVector(row.vector),
+    vector: row.vector ? bytesToVector(row.vector) : undefined,
     payload: {
       chunk_id: row.id,
       idx: row.idx,
@@ -38,30 +49,21 @@ async function loadPoints(deps: Deps, document: Document, model: string): Promis
       updated_at: updatedAt,
     },
   }));
+  return { points, dims: embedded[0]?.dims ?? null, unembedded: rows.length - embedded.length };
 }
 
 /**
  * Upserts one point per chunk (deterministic ids), removes points of chunks that no longer exist, and
  * marks the document ready only when the index holds exactly its chunks.
  */
-export function indexTask(deps: Deps) {
+export function indexTask(deps: ContentDeps) {
   return defineTask(deps, "ingest:index", (payload, helpers) =>
     runStage(deps, "index", payload, helpers, async (document) => {
       const model = deps.embedder.model;
-      const chunkCount = await deps.db
-        .selectFrom("chunks")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("document_id", "=", document.id)
-        .executeTakeFirstOrThrow();
-      const points = await loadPoints(deps, document, model);
-      if (points.length !== Number(chunkCount.n)) {
-        throw new Error(
-          `${Number(chunkCount.n) - points.length} chunks have no ${model} vector; retry from embed`,
-        );
-      }
+      const { points, dims, unembedded } = await loadPoints(deps, document, model);
+      if (unembedded > 0) throw new Error(`${unembedded} chunks have no ${model} vector; retry from embed`);
       const scope = { tenantId: document.tenant_id, documentId: document.id };
-      const first = points[0];
-      if (first?.vector) await deps.vectorIndex.ensureCollection(model, first.vector.length);
+      if (dims !== null) await deps.vectorIndex.ensureCollection(model, dims);
       for (let start = 0; start < points.length; start += UPSERT_BATCH) {
         await deps.vectorIndex.upsert(model, points.slice(start, start + UPSERT_BATCH));
       }

@@ -1,6 +1,6 @@
 import type { JobHelpers } from "graphile-worker";
 import type { Document } from "../../../db/types.ts";
-import type { Deps } from "../../../shared/deps.ts";
+import type { ContentDeps } from "../../../shared/content-deps.ts";
 import { failDocument, startStage } from "../../../shared/documents/stages.ts";
 import type { Stage } from "../../../shared/documents/status.ts";
 import { ApiError } from "../../../shared/errors.ts";
@@ -16,7 +16,7 @@ function isPermanent(error: unknown): error is ApiError {
  * last attempt). Jobs for documents that moved on (canceled, deleted) end without doing anything.
  */
 export async function runStage(
-  deps: Deps,
+  deps: ContentDeps,
   stage: Stage,
   payload: { documentId: string; tenantId: string },
   helpers: JobHelpers,
