@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { ConcurrencyLimiter } from "../backpressure.ts";
 import type { Logger } from "../logger.ts";
+import { postJson } from "../net/post-json.ts";
 import { type ModelCallSpan, startModelCallSpan } from "../tracing/model-call-span.ts";
 import type { ModelCallFailure, ModelCallMetrics } from "./metrics.ts";
 import type { Embedder } from "./port.ts";
-import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
+import { answerFailure, backoffDelay, type ModelCallAttemptFailure, sleep } from "./retry.ts";
 
 export interface OpenAiEmbedderOptions {
   /** Base URL of the API, e.g. http://ollama:11434/v1 (`/embeddings` is appended). */
@@ -41,18 +42,12 @@ export class EmbeddingError extends Error {
   }
 }
 
-interface Failure {
-  reason: ModelCallFailure;
-  message: string;
-  retryable: boolean;
-  retryAfterMs?: number;
-}
+type Failure = ModelCallAttemptFailure;
 
 const responseSchema = z.object({
   data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.array(z.number()) })),
 });
 
-const RETRYABLE_CLIENT_STATUSES = new Set([408, 409, 425, 429]);
 const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Any OpenAI-compatible `/embeddings` server (Ollama, TEI, vLLM, LiteLLM, OpenAI). */
@@ -89,31 +84,6 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
     return vectors;
   }
 
-  async function failureOf(response: Response): Promise<Failure> {
-    const text = await response.text().catch(() => "");
-    let detail = text.slice(0, 300);
-    try {
-      const message = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
-      if (typeof message === "string") detail = message;
-      else if (typeof message?.message === "string") detail = message.message;
-    } catch {
-      // not JSON: keep the raw text
-    }
-    const status = response.status;
-    const what = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
-    if (status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      return {
-        reason: "rate_limited",
-        message: what,
-        retryable: true,
-        ...(retryAfterMs === null ? {} : { retryAfterMs: Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) }),
-      };
-    }
-    if (status >= 500) return { reason: "server_error", message: what, retryable: true };
-    return { reason: "client_error", message: what, retryable: RETRYABLE_CLIENT_STATUSES.has(status) };
-  }
-
   async function attempt(input: string[], signal?: AbortSignal): Promise<Float32Array[] | Failure> {
     const span = startModelCallSpan("embeddings", options.model, endpoint, headers);
     try {
@@ -136,19 +106,18 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const response = await fetch(endpoint, {
-        method: "POST",
+      const response = await postJson(endpoint, {
         headers: span.headers,
         body: JSON.stringify({ model: options.model, input, encoding_format: "float" }),
         signal: combined,
       });
       span.answered(response.status);
-      if (!response.ok) return await failureOf(response);
+      if (!response.ok) return await answerFailure(response, MAX_RETRY_AFTER_MS);
+      const text = await response.text();
       let body: unknown;
       try {
-        body = await response.json();
-      } catch (error) {
-        if (combined.aborted) throw error;
+        body = JSON.parse(text);
+      } catch {
         return { reason: "invalid_response", message: "invalid response: not JSON", retryable: false };
       }
       return toVectors(body, input.length);

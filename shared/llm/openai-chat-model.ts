@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ConcurrencyLimiter } from "../backpressure.ts";
-import type { ModelCallFailure, ModelCallMetrics } from "../embeddings/metrics.ts";
-import { backoffDelay, parseRetryAfter, sleep } from "../embeddings/retry.ts";
+import type { ModelCallMetrics } from "../embeddings/metrics.ts";
+import { answerFailure, backoffDelay, type ModelCallAttemptFailure, sleep } from "../embeddings/retry.ts";
 import type { Logger } from "../logger.ts";
 import { type PostedResponse, postJson } from "../net/post-json.ts";
 import { startModelCallSpan } from "../tracing/model-call-span.ts";
@@ -30,12 +30,7 @@ export interface OpenAiChatModelOptions {
   retryMaxMs?: number;
 }
 
-interface Failure {
-  reason: ModelCallFailure;
-  message: string;
-  retryable: boolean;
-  retryAfterMs?: number;
-}
+type Failure = ModelCallAttemptFailure;
 
 const chunkSchema = z.object({
   choices: z
@@ -51,41 +46,12 @@ const chunkSchema = z.object({
   error: z.union([z.string(), z.object({ message: z.string().optional() }).loose()]).nullish(),
 });
 
-const RETRYABLE_CLIENT_STATUSES = new Set([408, 409, 425, 429]);
 const MAX_RETRY_AFTER_MS = 30_000;
 
 class AttemptFailure extends Error {
   constructor(readonly failure: Failure) {
     super(failure.message);
   }
-}
-
-function errorDetail(text: string): string {
-  try {
-    const error = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
-    if (typeof error === "string") return error;
-    if (typeof error?.message === "string") return error.message;
-  } catch {
-    // not JSON: keep the raw text
-  }
-  return text.slice(0, 300);
-}
-
-async function failureOf(response: PostedResponse): Promise<Failure> {
-  const detail = errorDetail(await response.text().catch(() => ""));
-  const status = response.status;
-  const message = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
-  if (status === 429) {
-    const retryAfterMs = parseRetryAfter(response.header("retry-after"));
-    return {
-      reason: "rate_limited",
-      message,
-      retryable: true,
-      ...(retryAfterMs === null ? {} : { retryAfterMs: Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) }),
-    };
-  }
-  if (status >= 500) return { reason: "server_error", message, retryable: true };
-  return { reason: "client_error", message, retryable: RETRYABLE_CLIENT_STATUSES.has(status) };
 }
 
 function toUsage(usage: z.infer<typeof chunkSchema>["usage"]): CompletionUsage | null {
@@ -172,7 +138,7 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
         return fail(error);
       }
       span.answered(response.status);
-      if (!response.ok) throw new AttemptFailure(await failureOf(response));
+      if (!response.ok) throw new AttemptFailure(await answerFailure(response, MAX_RETRY_AFTER_MS));
       let finishReason: string | null = null;
       let usage: CompletionUsage | null = null;
       let ended = false;
