@@ -7,7 +7,7 @@ import { createBenchUser } from "./lib/bench-user.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { buildHelloServer } from "./lib/hello.ts";
 import { startBundle } from "./lib/processes.ts";
-import { fmt, printTable } from "./lib/table.ts";
+import { fmt, median, printTable } from "./lib/table.ts";
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 5;
@@ -28,10 +28,9 @@ async function load(url: string, headers: Record<string, string>, duration: numb
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-function median(results: LoadResult[]): LoadResult {
-  const pick = (key: keyof LoadResult) =>
-    [...results].sort((a, b) => a[key] - b[key])[Math.floor(results.length / 2)]?.[key] ?? Number.NaN;
-  return { rps: pick("rps"), p50: pick("p50"), p99: pick("p99") };
+function medianLoad(results: LoadResult[]): LoadResult {
+  const of = (key: keyof LoadResult) => median(results.map((result) => result[key]));
+  return { rps: of("rps"), p50: of("p50"), p99: of("p99") };
 }
 
 /** GET /api/auth/me with a valid token vs a bare Hono hello route (cold starts: bench/cold-start.ts). */
@@ -73,7 +72,7 @@ export async function benchAuth(): Promise<void> {
     await hello.stop();
     await auth.stop();
   }
-  const [helloLoad, meLoad] = targets.map((target) => median(target.rounds)) as [LoadResult, LoadResult];
+  const [helloLoad, meLoad] = targets.map((target) => medianLoad(target.rounds)) as [LoadResult, LoadResult];
 
   printTable(
     `Authenticated read vs bare Hono (${CONNECTIONS} connections; median of ${ROUNDS} alternated ${DURATION_SECONDS} s rounds)`,

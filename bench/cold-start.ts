@@ -7,16 +7,13 @@ import { generateSigningJwk } from "../shared/auth/keys.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { buildHelloServer } from "./lib/hello.ts";
 import { startBundle } from "./lib/processes.ts";
-import { fmt, printTable } from "./lib/table.ts";
+import { fmt, median, printTable } from "./lib/table.ts";
 
 const RUNS = 7;
 /** What runs as a container (the functions and the worker), in stack.yml's order. */
 const BUNDLES = ["auth", "chats", "rag", "analyze", "ops", "worker"];
 /** The one-shot and operator bundles the image also carries. */
 const TOOLS = ["migrate", "cli"];
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 async function coldStart(bundle: string, env: Record<string, string>): Promise<number> {
   const started = await startBundle(bundle, env);

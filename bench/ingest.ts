@@ -5,7 +5,7 @@ import type { ContentDeps } from "../shared/content-deps.ts";
 import { deleteDocument } from "../shared/documents/service.ts";
 import { acceptUpload, beginDocument } from "../shared/documents/upload.ts";
 import type { Embedder } from "../shared/embeddings/port.ts";
-import { seededRandom } from "./lib/random.ts";
+import { seededRandom } from "../tests/helpers/seeded-random.ts";
 import { fmt, percentile, printTable } from "./lib/table.ts";
 import { benchDeps } from "./retrieval/bench-deps.ts";
 

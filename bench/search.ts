@@ -7,7 +7,7 @@ import { vectorToBytes } from "../shared/embeddings/vector-bytes.ts";
 import { searchChunks } from "../shared/retrieval/search.ts";
 import type { SearchMode } from "../shared/retrieval/types.ts";
 import { pointId } from "../shared/vectors/point-id.ts";
-import { seededRandom } from "./lib/random.ts";
+import { seededRandom } from "../tests/helpers/seeded-random.ts";
 import { fmt, percentile, printTable } from "./lib/table.ts";
 import { benchDeps } from "./retrieval/bench-deps.ts";
 

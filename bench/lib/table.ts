@@ -16,4 +16,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)] ?? Number.NaN;
 }
 
+/** The middle value (the upper one of the two middles for an even count), in any order. */
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
 export const fmt = (value: number, digits = 1) => value.toFixed(digits);

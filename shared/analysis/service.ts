@@ -94,8 +94,7 @@ export async function listAnalyses(
     .orderBy("id", "desc")
     .limit(filter.limit + 1)
     .execute();
-  const page = toPage(rows, filter.limit);
-  return { rows: page.rows.map(({ cursor_ts: _cursor, ...row }) => row), nextCursor: page.nextCursor };
+  return toPage(rows, filter.limit);
 }
 
 async function transition(

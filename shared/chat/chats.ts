@@ -79,8 +79,7 @@ export async function listChats(
     .orderBy("id", "desc")
     .limit(filter.limit + 1)
     .execute();
-  const page = toPage(rows, filter.limit);
-  return { rows: page.rows.map(({ cursor_ts: _cursor, ...chat }) => chat), nextCursor: page.nextCursor };
+  return toPage(rows, filter.limit);
 }
 
 export async function renameChat(db: Kysely<DB>, scope: Scope, id: string, name: string): Promise<ChatRow> {

@@ -114,8 +114,7 @@ export async function listMessages(
     .orderBy("id", "asc")
     .limit(page.limit + 1)
     .execute();
-  const result = toPage(rows, page.limit);
-  return { rows: result.rows.map(({ cursor_ts: _cursor, ...row }) => row), nextCursor: result.nextCursor };
+  return toPage(rows, page.limit);
 }
 
 /**

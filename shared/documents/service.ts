@@ -6,8 +6,8 @@ import {
   afterPosition,
   cursorTimestamp,
   decodeCursor,
-  encodeCursor,
   type Page,
+  toPage,
 } from "../pagination/keyset-cursor.ts";
 import { documentJobKey } from "../queue/catalog.ts";
 import { enqueue, removePendingJob } from "../queue/enqueue.ts";
@@ -56,13 +56,7 @@ export async function listDocuments(
     .orderBy("id", "desc")
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
-  const last = page.at(-1);
-  return {
-    rows: page.map(({ cursor_ts: _cursor, ...doc }) => doc),
-    nextCursor:
-      rows.length > filter.limit && last ? encodeCursor({ createdAt: last.cursor_ts, id: last.id }) : null,
-  };
+  return toPage(rows, filter.limit);
 }
 
 export async function documentStats(db: Kysely<DB>, scope: Scope) {

@@ -5,7 +5,7 @@ import { postJson } from "../net/post-json.ts";
 import { type ModelCallSpan, startModelCallSpan } from "../tracing/model-call-span.ts";
 import type { ModelCallFailure, ModelCallMetrics } from "./metrics.ts";
 import type { Embedder } from "./port.ts";
-import { answerFailure, backoffDelay, type ModelCallAttemptFailure, sleep } from "./retry.ts";
+import { answerFailure, backoffDelay, type ModelCallAttemptFailure, networkFailure, sleep } from "./retry.ts";
 
 export interface OpenAiEmbedderOptions {
   /** Base URL of the API, e.g. http://ollama:11434/v1 (`/embeddings` is appended). */
@@ -42,8 +42,6 @@ export class EmbeddingError extends Error {
   }
 }
 
-type Failure = ModelCallAttemptFailure;
-
 const responseSchema = z.object({
   data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.array(z.number()) })),
 });
@@ -63,9 +61,9 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   let dims = options.dims ?? null;
 
-  function toVectors(body: unknown, count: number): Float32Array[] | Failure {
+  function toVectors(body: unknown, count: number): Float32Array[] | ModelCallAttemptFailure {
     const parsed = responseSchema.safeParse(body);
-    const invalid = (message: string): Failure => ({
+    const invalid = (message: string): ModelCallAttemptFailure => ({
       reason: "invalid_response",
       message: `invalid response: ${message}`,
       retryable: false,
@@ -84,7 +82,10 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
     return vectors;
   }
 
-  async function attempt(input: string[], signal?: AbortSignal): Promise<Float32Array[] | Failure> {
+  async function attempt(
+    input: string[],
+    signal?: AbortSignal,
+  ): Promise<Float32Array[] | ModelCallAttemptFailure> {
     const span = startModelCallSpan("embeddings", options.model, endpoint, headers);
     try {
       const result = await send(input, span, signal);
@@ -102,7 +103,7 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
     input: string[],
     span: ModelCallSpan,
     signal?: AbortSignal,
-  ): Promise<Float32Array[] | Failure> {
+  ): Promise<Float32Array[] | ModelCallAttemptFailure> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
@@ -125,9 +126,7 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted)
         return { reason: "timeout", message: `no answer within ${options.timeoutMs} ms`, retryable: true };
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-      return { reason: "network", message: `network error: ${detail}`, retryable: true };
+      return networkFailure(error);
     }
   }
 

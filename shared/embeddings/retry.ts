@@ -74,3 +74,10 @@ export async function answerFailure(
   if (status >= 500) return { reason: "server_error", message, retryable: true };
   return { reason: "client_error", message, retryable: RETRYABLE_CLIENT_STATUSES.has(status) };
 }
+
+/** A request that got no answer (refused, reset, DNS): always worth another try. */
+export function networkFailure(error: unknown): ModelCallAttemptFailure {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+  return { reason: "network", message: `network error: ${detail}`, retryable: true };
+}

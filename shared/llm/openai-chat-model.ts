@@ -1,7 +1,13 @@
 import { z } from "zod";
 import type { ConcurrencyLimiter } from "../backpressure.ts";
 import type { ModelCallMetrics } from "../embeddings/metrics.ts";
-import { answerFailure, backoffDelay, type ModelCallAttemptFailure, sleep } from "../embeddings/retry.ts";
+import {
+  answerFailure,
+  backoffDelay,
+  type ModelCallAttemptFailure,
+  networkFailure,
+  sleep,
+} from "../embeddings/retry.ts";
 import type { Logger } from "../logger.ts";
 import { type PostedResponse, postJson } from "../net/post-json.ts";
 import { startModelCallSpan } from "../tracing/model-call-span.ts";
@@ -30,8 +36,6 @@ export interface OpenAiChatModelOptions {
   retryMaxMs?: number;
 }
 
-type Failure = ModelCallAttemptFailure;
-
 const chunkSchema = z.object({
   choices: z
     .array(
@@ -49,7 +53,7 @@ const chunkSchema = z.object({
 const MAX_RETRY_AFTER_MS = 30_000;
 
 class AttemptFailure extends Error {
-  constructor(readonly failure: Failure) {
+  constructor(readonly failure: ModelCallAttemptFailure) {
     super(failure.message);
   }
 }
@@ -100,7 +104,7 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
     }, options.firstTokenTimeoutMs);
     const signal = local.controller.signal;
     const span = startModelCallSpan("chat", options.model, endpoint, headers);
-    const timedOut = (): Failure | null => {
+    const timedOut = (): ModelCallAttemptFailure | null => {
       if (firstTokenLate) {
         return {
           reason: "timeout",
@@ -122,9 +126,7 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
       if (error instanceof AttemptFailure) throw error;
       const timeout = timedOut();
       if (timeout) throw new AttemptFailure(timeout);
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new AttemptFailure({ reason: "network", message: `network error: ${detail}`, retryable: true });
+      throw new AttemptFailure(networkFailure(error));
     };
     try {
       let response: PostedResponse;

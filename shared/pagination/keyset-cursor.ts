@@ -58,11 +58,17 @@ export function decodeCursor(cursor: string): KeysetPosition {
   throw new ApiError("bad_request", "invalid cursor", { field: "cursor" });
 }
 
-/** Rows fetched with `limit + 1`: the extra row only tells whether another page follows. */
-export function toPage<Row extends { cursor_ts: string; id: string }>(rows: Row[], limit: number): Page<Row> {
+/**
+ * Rows fetched with `limit + 1` and their `cursor_ts` (`cursorTimestamp`): the extra row only tells whether
+ * another page follows, and `cursor_ts` only makes the cursor, so neither is returned.
+ */
+export function toPage<Row extends { cursor_ts: string; id: string }>(
+  rows: Row[],
+  limit: number,
+): Page<Omit<Row, "cursor_ts">> {
   const pageRows = rows.slice(0, limit);
   const last = pageRows.at(-1);
   const nextCursor =
     rows.length > limit && last ? encodeCursor({ createdAt: last.cursor_ts, id: last.id }) : null;
-  return { rows: pageRows, nextCursor };
+  return { rows: pageRows.map(({ cursor_ts: _position, ...row }) => row), nextCursor };
 }

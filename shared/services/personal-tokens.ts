@@ -21,7 +21,6 @@ export interface PersonalTokenInfo {
   created_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
-  cursor_ts: string;
 }
 
 const TOKEN_COLUMNS = ["id", "name", "scopes", "created_at", "last_used_at", "expires_at"] as const;
@@ -65,7 +64,6 @@ export async function createPersonalToken(
       expires_at: expiresAt,
     })
     .returning(TOKEN_COLUMNS)
-    .returning(cursorTimestamp("created_at").as("cursor_ts"))
     .executeTakeFirstOrThrow();
   await recordAudit(trx, scope, {
     action: "token.create",

@@ -33,7 +33,6 @@ export interface TenantUser {
   is_platform_admin: boolean;
   created_at: Date;
   updated_at: Date;
-  cursor_ts: string;
 }
 
 /**
@@ -144,7 +143,6 @@ export async function createTenantUser(
         role: input.role,
       })
       .returning(USER_COLUMNS)
-      .returning(cursorTimestamp("created_at").as("cursor_ts"))
       .executeTakeFirstOrThrow();
   } catch (error) {
     // Logins are unique across tenants (they log in without naming one).
@@ -222,7 +220,6 @@ export async function updateTenantUser(
     }))
     .where("id", "=", userId)
     .returning(USER_COLUMNS)
-    .returning(cursorTimestamp("created_at").as("cursor_ts"))
     .executeTakeFirstOrThrow();
   if (endSessions) await revokeUserRefreshTokens(trx, userId);
   await recordAudit(trx, scope, {

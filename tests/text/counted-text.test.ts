@@ -1,19 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { countedText } from "../../shared/text/counted-text.ts";
 import { countTokens, isSpace } from "../../shared/text/tokens.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { prose } from "./builders.ts";
-
-/** mulberry32, so every run checks the same strings. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // What moves cl100k's pre-token boundaries: letters, digits, punctuation before line breaks, contractions,
 // every kind of space and line break, combining marks, astral characters, special-token text, long runs.
@@ -71,7 +60,7 @@ describe("countTokens", () => {
 
 describe("countedText", () => {
   it("counts any range exactly as countTokens counts the slice", () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     let checked = 0;
     for (let round = 0; round < 120; round++) {
       const text = adversarial(random, 20 + Math.floor(random() * 1500));
