@@ -39,6 +39,16 @@ export async function stillInStage(db: Kysely<DB>, documentId: string, stage: St
   return row?.status === STAGE_STATUS[stage];
 }
 
+/** True once the document is deleted or being deleted: what a stage writes from then on is an orphan. */
+export async function isDeleted(db: Kysely<DB>, documentId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("documents")
+    .select("status")
+    .where("id", "=", documentId)
+    .executeTakeFirst();
+  return row === undefined || row.status === "deleting";
+}
+
 /**
  * Ends the stage and hands over to the next one, in one transaction with `record` (the stage's own
  * writes): the status moves on, the next job is enqueued, or the document becomes `ready`. Returns false

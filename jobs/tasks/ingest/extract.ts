@@ -1,6 +1,6 @@
 import { blobKey } from "../../../shared/blob/index.ts";
 import type { ContentDeps } from "../../../shared/content-deps.ts";
-import { completeStage } from "../../../shared/documents/stages.ts";
+import { completeStage, isDeleted } from "../../../shared/documents/stages.ts";
 import { extractDocument } from "../../../shared/text/extract.ts";
 import { sniffDocument } from "../../../shared/text/sniff.ts";
 import { defineTask } from "../../define-task.ts";
@@ -21,10 +21,20 @@ export function extractTask(deps: ContentDeps) {
       await deps.blobStore.put(canonicalKey, Buffer.from(JSON.stringify(extracted)), {
         contentType: "application/json",
       });
-      await completeStage(deps.db, document, "extract", config.INGEST_MAX_ATTEMPTS, undefined, {
-        source_mime: sniffed.mime,
-        canonical_key: canonicalKey,
-      });
+      const completed = await completeStage(
+        deps.db,
+        document,
+        "extract",
+        config.INGEST_MAX_ATTEMPTS,
+        undefined,
+        {
+          source_mime: sniffed.mime,
+          canonical_key: canonicalKey,
+        },
+      );
+      // A delete that ran while the text was being written swept the document's blobs before this one
+      // existed; nothing else would ever remove it.
+      if (!completed && (await isDeleted(deps.db, document.id))) await deps.blobStore.delete(canonicalKey);
     }),
   );
 }
