@@ -3,6 +3,7 @@ import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import { UnsupportedDocumentError } from "../../shared/text/errors.ts";
 import { sniffDocument } from "../../shared/text/sniff.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { buildDocx, buildPdf } from "./builders.ts";
 
 const SUPPORTED = "Quarry can index PDF, DOCX, HTML, Markdown, text, CSV and JSON.";
@@ -63,6 +64,22 @@ describe("sniffDocument", () => {
     expect((await refusal(elf)).message).toMatch(/^This file looks like a program \(executable\)/);
     const blob = Uint8Array.from({ length: 4096 }, (_, i) => (i % 7 === 0 ? 0 : (i * 31) % 251));
     expect((await refusal(blob)).message).toBe(`This file looks like binary data, not text; ${SUPPORTED}`);
+  });
+
+  it("refuses bytes without structure (compressed, encrypted, random) but reads text with a stray control", async () => {
+    const random = seededRandom(7);
+    for (const size of [2048, 64 * 1024]) {
+      for (let sample = 0; sample < 20; sample++) {
+        const bytes = Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
+        if (bytes[0] === 0xff) bytes[0] = 0x41; // keep MPEG frame-sync look-alikes out of the way
+        expect((await refusal(bytes)).message, `${size} random bytes`).toMatch(
+          /^This file looks like (binary data, not text|an? )/,
+        );
+      }
+    }
+    const page = "The quarterly figures are in the table below, and the notes follow it.\n".repeat(3);
+    const text = `Report\n${page}\f\n${page}\x1b[1mBold\x1b[0m from a log.\n${page}End.\x1a`;
+    expect((await sniffDocument(strToU8(text))).kind).toBe("text");
   });
 
   it("refuses RTF, whose signature is text, but reads text that matches a short binary signature", async () => {
