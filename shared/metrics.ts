@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createHttpMetrics } from "./http-metrics.ts";
 
 /** Every metric of one process, on its own registry (no global state: tests build as many as they like). */
 export function createMetrics(functionName: string) {
@@ -8,19 +9,7 @@ export function createMetrics(functionName: string) {
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({
-      name: "http_requests_total",
-      help: "HTTP requests by route template, method and status",
-      labelNames: ["route", "method", "status"],
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: "http_request_duration_seconds",
-      help: "HTTP request duration by route template",
-      labelNames: ["route", "method", "status"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    }),
+    http: createHttpMetrics(registry),
     httpInFlight: new Gauge({
       name: "http_requests_in_flight",
       help: "HTTP requests being served",

@@ -39,11 +39,8 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     } finally {
       deps.metrics.httpInFlight.dec();
       const route = routeTemplate(c);
-      const status = String(c.res.status);
       const seconds = (performance.now() - started) / 1000;
-      const labels = { route, method: c.req.method, status };
-      deps.metrics.httpRequests.inc(labels);
-      deps.metrics.httpDuration.observe(labels, seconds);
+      deps.metrics.http.record(route, c.req.method, c.res.status, seconds);
       // The summary line's fields are gathered only when it is written.
       if (deps.log.isLevelEnabled("info")) {
         const principal = c.get("principal");
