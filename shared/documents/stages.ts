@@ -39,20 +39,11 @@ export async function stillInStage(db: Kysely<DB>, documentId: string, stage: St
   return row?.status === STAGE_STATUS[stage];
 }
 
-/** True once the document is deleted or being deleted: what a stage writes from then on is an orphan. */
-export async function isDeleted(db: Kysely<DB>, documentId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("documents")
-    .select("status")
-    .where("id", "=", documentId)
-    .executeTakeFirst();
-  return row === undefined || row.status === "deleting";
-}
-
 /**
  * Ends the stage and hands over to the next one, in one transaction with `record` (the stage's own
- * writes): the status moves on, the next job is enqueued, or the document becomes `ready`. Returns false
- * when the document left the stage meanwhile (then nothing of the stage's result is kept).
+ * writes): the status moves on, the next job is enqueued, or the document becomes `ready`. Returns the
+ * document's status afterwards: the next stage's, or, when the document left the stage meanwhile (then
+ * nothing of the stage's result is kept), the one it moved to — null once it is deleted.
  */
 export async function completeStage(
   db: Kysely<DB>,
@@ -61,7 +52,7 @@ export async function completeStage(
   maxAttempts: number,
   record: (trx: Transaction<DB>) => Promise<void> = async () => {},
   changes: Partial<Pick<Document, "source_mime" | "canonical_key" | "embedding_model">> = {},
-): Promise<boolean> {
+): Promise<DocumentStatus | null> {
   const next = nextStage(stage);
   return db.transaction().execute(async (trx) => {
     const current = await trx
@@ -70,13 +61,14 @@ export async function completeStage(
       .where("id", "=", document.id)
       .forUpdate()
       .executeTakeFirst();
-    if (current?.status !== STAGE_STATUS[stage]) return false;
+    if (current?.status !== STAGE_STATUS[stage]) return current?.status ?? null;
     await record(trx);
+    const status = next ? STAGE_STATUS[next] : "ready";
     await trx
       .updateTable("documents")
       .set({
         ...changes,
-        status: next ? STAGE_STATUS[next] : "ready",
+        status,
         error: null,
         updated_at: new Date(),
         // clock_timestamp(): the stage ends after its own writes, not when this transaction began. A
@@ -95,7 +87,7 @@ export async function completeStage(
         { jobKey: documentJobKey(document.id), maxAttempts },
       );
     }
-    return true;
+    return status;
   });
 }
 

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BlobStore } from "../../shared/blob/index.ts";
+import { type BlobStore, blobKey } from "../../shared/blob/index.ts";
 import { readJson, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTeam, type TestUser } from "../helpers/users.ts";
 import { runningWorkers, startTestWorker, type TestWorker, waitForGone } from "../helpers/worker.ts";
@@ -70,7 +70,7 @@ describe("ingest: delete while a stage is writing", () => {
     expect(await readJson(res)).toEqual({ id: doc.id, status: "deleting" });
     await waitForGone(t, doc.id, editor.token);
 
-    const canonicalKey = `t/${editor.tenantId}/canonical/${doc.id}/text.json`;
+    const canonicalKey = blobKey(editor.tenantId, "canonical", doc.id, "text.json");
     expect(await t.deps.blobStore.head(canonicalKey)).toBeNull();
     release();
     // Extract now writes the text, finds the document gone, and removes what it wrote.

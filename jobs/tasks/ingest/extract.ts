@@ -1,6 +1,6 @@
 import { blobKey } from "../../../shared/blob/index.ts";
 import type { ContentDeps } from "../../../shared/content-deps.ts";
-import { completeStage, isDeleted } from "../../../shared/documents/stages.ts";
+import { completeStage } from "../../../shared/documents/stages.ts";
 import { extractDocument } from "../../../shared/text/extract.ts";
 import { sniffDocument } from "../../../shared/text/sniff.ts";
 import { defineTask } from "../../define-task.ts";
@@ -21,7 +21,7 @@ export function extractTask(deps: ContentDeps) {
       await deps.blobStore.put(canonicalKey, Buffer.from(JSON.stringify(extracted)), {
         contentType: "application/json",
       });
-      const completed = await completeStage(
+      const status = await completeStage(
         deps.db,
         document,
         "extract",
@@ -34,7 +34,7 @@ export function extractTask(deps: ContentDeps) {
       );
       // A delete that ran while the text was being written swept the document's blobs before this one
       // existed; nothing else would ever remove it.
-      if (!completed && (await isDeleted(deps.db, document.id))) await deps.blobStore.delete(canonicalKey);
+      if (status === null || status === "deleting") await deps.blobStore.delete(canonicalKey);
     }),
   );
 }
