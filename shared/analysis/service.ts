@@ -4,13 +4,7 @@ import type { Scope } from "../auth/principal.ts";
 import { type BlobStore, blobPrefix } from "../blob/index.ts";
 import { ApiError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import {
-  afterPosition,
-  cursorTimestamp,
-  decodeCursor,
-  type Page,
-  toPage,
-} from "../pagination/keyset-cursor.ts";
+import { newestFirstPage, type Page } from "../pagination/keyset-cursor.ts";
 import { enqueue, removePendingJob } from "../queue/enqueue.ts";
 import type { AnalysisParams } from "./params.ts";
 import type { AnalysisJob, AnalysisSource } from "./types.ts";
@@ -82,19 +76,9 @@ export async function listAnalyses(
   scope: Scope,
   filter: AnalysisFilter,
 ): Promise<Page<AnalysisJob>> {
-  let query = db
-    .selectFrom("analysis_jobs")
-    .selectAll()
-    .select(cursorTimestamp("created_at").as("cursor_ts"))
-    .where("tenant_id", "=", scope.tenantId);
+  let query = db.selectFrom("analysis_jobs").selectAll().where("tenant_id", "=", scope.tenantId);
   if (filter.status) query = query.where("status", "=", filter.status);
-  if (filter.cursor) query = query.where(afterPosition("created_at", "id", decodeCursor(filter.cursor)));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(filter.limit + 1)
-    .execute();
-  return toPage(rows, filter.limit);
+  return newestFirstPage(query, filter);
 }
 
 async function transition(

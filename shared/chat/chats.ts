@@ -1,14 +1,9 @@
 import type { Kysely } from "kysely";
+import { containsPattern } from "../../db/contains-pattern.ts";
 import type { DB } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import { notFound } from "../errors.ts";
-import {
-  afterPosition,
-  cursorTimestamp,
-  decodeCursor,
-  type Page,
-  toPage,
-} from "../pagination/keyset-cursor.ts";
+import { newestFirstPage, type Page } from "../pagination/keyset-cursor.ts";
 
 const DEFAULT_CHAT_NAME = "New chat";
 
@@ -67,19 +62,10 @@ export async function listChats(
   let query = db
     .selectFrom("chats")
     .select(CHAT_COLUMNS)
-    .select(cursorTimestamp("created_at").as("cursor_ts"))
     .where("tenant_id", "=", scope.tenantId)
     .where("owner_id", "=", scope.userId);
-  if (filter.q) {
-    query = query.where("name", "ilike", `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
-  }
-  if (filter.cursor) query = query.where(afterPosition("created_at", "id", decodeCursor(filter.cursor)));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(filter.limit + 1)
-    .execute();
-  return toPage(rows, filter.limit);
+  if (filter.q) query = query.where("name", "ilike", containsPattern(filter.q));
+  return newestFirstPage(query, filter);
 }
 
 export async function renameChat(db: Kysely<DB>, scope: Scope, id: string, name: string): Promise<ChatRow> {

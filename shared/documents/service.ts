@@ -1,14 +1,9 @@
 import { type Kysely, type RawBuilder, sql } from "kysely";
+import { containsPattern } from "../../db/contains-pattern.ts";
 import type { DB, Document, DocumentStatus } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import { ApiError, notFound } from "../errors.ts";
-import {
-  afterPosition,
-  cursorTimestamp,
-  decodeCursor,
-  type Page,
-  toPage,
-} from "../pagination/keyset-cursor.ts";
+import { newestFirstPage, type Page } from "../pagination/keyset-cursor.ts";
 import { documentJobKey } from "../queue/catalog.ts";
 import { enqueue, removePendingJob } from "../queue/enqueue.ts";
 import { DOCUMENT_STATUSES, IN_PIPELINE, resumeStage, STAGE_STATUS } from "./status.ts";
@@ -39,24 +34,11 @@ export async function listDocuments(
   scope: Scope,
   filter: ListFilter,
 ): Promise<Page<Document>> {
-  let query = db
-    .selectFrom("documents")
-    .selectAll()
-    .select(cursorTimestamp("created_at").as("cursor_ts"))
-    .where("tenant_id", "=", scope.tenantId);
+  let query = db.selectFrom("documents").selectAll().where("tenant_id", "=", scope.tenantId);
   if (filter.status) query = query.where("status", "=", filter.status);
   if (filter.tag) query = query.where(sql<boolean>`tags @> array[${filter.tag}]::text[]`);
-  if (filter.q) {
-    const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    query = query.where("name", "ilike", pattern);
-  }
-  if (filter.cursor) query = query.where(afterPosition("created_at", "id", decodeCursor(filter.cursor)));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(filter.limit + 1)
-    .execute();
-  return toPage(rows, filter.limit);
+  if (filter.q) query = query.where("name", "ilike", containsPattern(filter.q));
+  return newestFirstPage(query, filter);
 }
 
 export async function documentStats(db: Kysely<DB>, scope: Scope) {

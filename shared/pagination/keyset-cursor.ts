@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from "kysely";
+import { type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { ApiError } from "../errors.ts";
 
 /** A list position: the last row's `created_at` (microsecond ISO text, UTC) and id. */
@@ -71,4 +71,27 @@ export function toPage<Row extends { cursor_ts: string; id: string }>(
   const nextCursor =
     rows.length > limit && last ? encodeCursor({ createdAt: last.cursor_ts, id: last.id }) : null;
   return { rows: pageRows.map(({ cursor_ts: _position, ...row }) => row), nextCursor };
+}
+
+/**
+ * One page of `query`, newest first by `(created_at, id)`, continuing after `page.cursor`: the one keyset
+ * list every newest-first route uses. `columns` names the two columns when the query aliases its table.
+ */
+export async function newestFirstPage<DB, TB extends keyof DB, O extends { id: string }>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  page: { cursor?: string; limit: number },
+  columns: { createdAt: string; id: string } = { createdAt: "created_at", id: "id" },
+): Promise<Page<O>> {
+  let positioned = query.select(cursorTimestamp(columns.createdAt).as("cursor_ts"));
+  if (page.cursor) {
+    positioned = positioned.where(afterPosition(columns.createdAt, columns.id, decodeCursor(page.cursor)));
+  }
+  // Kysely cannot follow the added column through a generic row type: rows are O plus `cursor_ts`, and
+  // toPage hands back O.
+  const rows = (await positioned
+    .orderBy(sql.ref(columns.createdAt), "desc")
+    .orderBy(sql.ref(columns.id), "desc")
+    .limit(page.limit + 1)
+    .execute()) as unknown as Array<O & { cursor_ts: string }>;
+  return toPage(rows, page.limit) as unknown as Page<O>;
 }

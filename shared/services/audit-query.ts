@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { DB } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import { ApiError } from "../errors.ts";
-import { afterPosition, cursorTimestamp, decodeCursor, toPage } from "../pagination/keyset-cursor.ts";
+import { newestFirstPage } from "../pagination/keyset-cursor.ts";
 
 export interface AuditFilters {
   action?: string;
@@ -40,8 +40,7 @@ export async function listAuditEntries(
   input: AuditListInput,
 ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
   if (scope.role !== "admin") throw new ApiError("forbidden", "reading the audit log needs the admin role");
-  const { filters, limit } = input;
-  const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
+  const { filters } = input;
   let query = db
     .selectFrom("audit_log as a")
     .leftJoin("users as u", (join) =>
@@ -57,7 +56,6 @@ export async function listAuditEntries(
       "a.meta",
       "a.created_at",
     ])
-    .select(cursorTimestamp("a.created_at").as("cursor_ts"))
     .where("a.tenant_id", "=", scope.tenantId);
   if (filters.action !== undefined) query = query.where("a.action", "=", filters.action);
   if (filters.actorId !== undefined) query = query.where("a.actor_id", "=", filters.actorId);
@@ -65,13 +63,7 @@ export async function listAuditEntries(
   if (filters.targetId !== undefined) query = query.where("a.target_id", "=", filters.targetId);
   if (filters.since !== undefined) query = query.where("a.created_at", ">=", filters.since);
   if (filters.until !== undefined) query = query.where("a.created_at", "<", filters.until);
-  if (after) query = query.where(afterPosition("a.created_at", "a.id", after));
-  const rows = await query
-    .orderBy("a.created_at", "desc")
-    .orderBy("a.id", "desc")
-    .limit(limit + 1)
-    .execute();
-  const page = toPage(rows, limit);
+  const page = await newestFirstPage(query, input, { createdAt: "a.created_at", id: "a.id" });
   return {
     items: page.rows.map((row) => ({
       id: row.id,

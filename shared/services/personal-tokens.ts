@@ -4,13 +4,7 @@ import { hashOpaqueToken, newOpaqueToken, PERSONAL_TOKEN_PREFIX } from "../auth/
 import type { Scope } from "../auth/principal.ts";
 import type { TokenScope } from "../auth/scopes.ts";
 import { notFound } from "../errors.ts";
-import {
-  afterPosition,
-  cursorTimestamp,
-  decodeCursor,
-  type Page,
-  toPage,
-} from "../pagination/keyset-cursor.ts";
+import { newestFirstPage, type Page } from "../pagination/keyset-cursor.ts";
 import { recordAudit } from "./audit.ts";
 
 /** A personal token as its owner sees it: never the secret, which is shown once at creation. */
@@ -31,19 +25,14 @@ export async function listPersonalTokens(
   scope: Scope,
   input: { cursor?: string; limit: number },
 ): Promise<Page<PersonalTokenInfo>> {
-  let query = db
-    .selectFrom("personal_tokens")
-    .select(TOKEN_COLUMNS)
-    .select(cursorTimestamp("created_at").as("cursor_ts"))
-    .where("user_id", "=", scope.userId)
-    .where("revoked_at", "is", null);
-  if (input.cursor) query = query.where(afterPosition("created_at", "id", decodeCursor(input.cursor)));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(input.limit + 1)
-    .execute();
-  return toPage(rows, input.limit);
+  return newestFirstPage(
+    db
+      .selectFrom("personal_tokens")
+      .select(TOKEN_COLUMNS)
+      .where("user_id", "=", scope.userId)
+      .where("revoked_at", "is", null),
+    input,
+  );
 }
 
 export async function createPersonalToken(

@@ -3,13 +3,7 @@ import type { DB, Role } from "../../db/types.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import type { Scope } from "../auth/principal.ts";
 import { ApiError, notFound } from "../errors.ts";
-import {
-  afterPosition,
-  cursorTimestamp,
-  decodeCursor,
-  type Page,
-  toPage,
-} from "../pagination/keyset-cursor.ts";
+import { newestFirstPage, type Page } from "../pagination/keyset-cursor.ts";
 import { recordAudit } from "./audit.ts";
 import { revokeUserRefreshTokens } from "./refresh-tokens.ts";
 
@@ -109,18 +103,10 @@ export async function listUsers(
   input: { cursor?: string; limit: number },
 ): Promise<Page<TenantUser>> {
   assertAdmin(scope);
-  let query = db
-    .selectFrom("users")
-    .select(USER_COLUMNS)
-    .select(cursorTimestamp("created_at").as("cursor_ts"))
-    .where("tenant_id", "=", scope.tenantId);
-  if (input.cursor) query = query.where(afterPosition("created_at", "id", decodeCursor(input.cursor)));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(input.limit + 1)
-    .execute();
-  return toPage(rows, input.limit);
+  return newestFirstPage(
+    db.selectFrom("users").select(USER_COLUMNS).where("tenant_id", "=", scope.tenantId),
+    input,
+  );
 }
 
 export async function createTenantUser(
