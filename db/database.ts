@@ -17,9 +17,13 @@ export function createPool(connectionString: string, max: number, log: Logger): 
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on("error", (error) => log.warn({ err: error }, "idle database connection failed"));
+  // pg attaches the whole client (its cancel key included) to these errors: log what went wrong only.
+  const failure = (error: Error & { code?: string }) => ({
+    err: { message: error.message, code: error.code },
+  });
+  pool.on("error", (error) => log.warn(failure(error), "idle database connection failed"));
   pool.on("connect", (client) => {
-    client.on("error", (error) => log.warn({ err: error }, "database connection failed"));
+    client.on("error", (error) => log.warn(failure(error), "database connection failed"));
   });
   return pool;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -33,6 +33,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   let serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (!serverUrl) {
     embeddedDir = mkdtempSync(join(tmpdir(), "quarry-test-pg-"));
+    chmodSync(embeddedDir, 0o755); // as root, Postgres runs as the `postgres` user, which must enter it
     const embedded = await startEmbeddedPostgres(embeddedDir, log);
     serverUrl = embedded.url;
     stopEmbedded = embedded.stop;
