@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BlobStore, blobKey } from "../../shared/blob/index.ts";
+import type { VectorIndex } from "../../shared/vectors/index.ts";
 import { readJson, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTeam, type TestUser } from "../helpers/users.ts";
 import { runningWorkers, startTestWorker, type TestWorker, waitForGone } from "../helpers/worker.ts";
@@ -13,6 +14,33 @@ async function extractJobs(t: TestApp): Promise<number> {
     select count(*)::int as n from graphile_worker.jobs where task_identifier = 'ingest:extract'
   `.execute(t.deps.db);
   return result.rows[0]?.n ?? 0;
+}
+
+/** Index jobs still queued or running. */
+async function indexJobs(t: TestApp): Promise<number> {
+  const result = await sql<{ n: number }>`
+    select count(*)::int as n from graphile_worker.jobs where task_identifier = 'ingest:index'
+  `.execute(t.deps.db);
+  return result.rows[0]?.n ?? 0;
+}
+
+/** A vector index whose upserts wait until `release()`, to hold the index stage half-way. */
+function gateUpserts(index: VectorIndex) {
+  let release: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reached: () => void = () => {};
+  const waiting = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const gated: VectorIndex = Object.create(index);
+  gated.upsert = async (alias, points) => {
+    reached();
+    await opened;
+    return index.upsert(alias, points);
+  };
+  return { gated, waiting, release };
 }
 
 /** A blob store whose writes of canonical text wait until `release()`, to hold extract half-way. */
@@ -77,5 +105,25 @@ describe("ingest: delete while a stage is writing", () => {
     await until("the extract job to end", async () => (await extractJobs(t)) === 0);
     expect(await t.deps.blobStore.head(canonicalKey)).toBeNull();
     expect(await t.deps.blobStore.head(uploadKey)).toBeNull();
+  });
+
+  it("points written after the delete swept the index are removed, not orphaned", async () => {
+    await worker?.stop();
+    const { gated, waiting, release } = gateUpserts(t.deps.vectorIndex);
+    gate.release = release;
+    worker = await startTestWorker(t, { vectorIndex: gated });
+    const doc = await uploadFile(t, editor.token, `${prose(6, 503)}\n\n${prose(6, 504)}`, "raced.txt");
+    await waiting; // the index stage has loaded the document's points and is about to write them
+    const scope = { tenantId: editor.tenantId, documentId: doc.id };
+    const model = t.deps.embedder.model;
+
+    const res = await t.call(`/api/rag/${doc.id}`, { method: "DELETE", token: editor.token });
+    expect(res.status).toBe(202);
+    await waitForGone(t, doc.id, editor.token);
+    expect(await t.deps.vectorIndex.count(model, scope)).toBe(0);
+    release();
+    // The index stage now writes its points, finds the document gone, and removes them.
+    await until("the index job to end", async () => (await indexJobs(t)) === 0);
+    expect(await t.deps.vectorIndex.count(model, scope)).toBe(0);
   });
 });

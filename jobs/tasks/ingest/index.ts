@@ -81,9 +81,18 @@ export function indexTask(deps: ContentDeps) {
           );
         });
       }
-      await completeStage(deps.db, document, "index", deps.config.INGEST_MAX_ATTEMPTS, undefined, {
-        embedding_model: model,
-      });
+      const status = await completeStage(
+        deps.db,
+        document,
+        "index",
+        deps.config.INGEST_MAX_ATTEMPTS,
+        undefined,
+        {
+          embedding_model: model,
+        },
+      );
+      // Deleted while its points were being written: the delete job swept the index before they existed.
+      if (status === null || status === "deleting") await deps.vectorIndex.deleteByFilter(model, scope);
     }),
   );
 }
