@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { type BlobStore, createBlobStore } from "./blob/index.ts";
+import { createStreamLimiter, type StreamLimiter } from "./chat/stream-limit/index.ts";
 import { buildDeps, type Deps, type DepsOptions } from "./deps.ts";
 import { createEmbedder, type Embedder } from "./embeddings/index.ts";
 import type { AppEnv } from "./http/app-env.ts";
@@ -14,6 +15,8 @@ export interface ContentDeps extends Deps {
   vectorIndex: VectorIndex;
   /** The chat model: an OpenAI-compatible server, or the extractive responder when none is configured. */
   llm: LanguageModel;
+  /** Answers streaming at once per principal (CHAT_MAX_STREAMS_PER_USER), across processes with Redis. */
+  streamLimiter: StreamLimiter;
 }
 
 export async function buildContentDeps(options: DepsOptions): Promise<ContentDeps> {
@@ -27,6 +30,7 @@ export async function buildContentDeps(options: DepsOptions): Promise<ContentDep
     embedder: createEmbedder(config, log, metrics),
     vectorIndex: createVectorIndex(config, db, log),
     llm: createLanguageModel(config, log, metrics),
+    streamLimiter: createStreamLimiter(deps.redis, config.REDIS_KEY_PREFIX, metrics),
     async close() {
       await blobStore.close();
       await deps.close();

@@ -1,5 +1,4 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createStreamLimiter } from "../../shared/chat/stream-limit.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
 import { createRouter } from "../../shared/http/router.ts";
 import { chatRoutes } from "./routes/chats.ts";
@@ -16,7 +15,7 @@ export interface ChatsRoutesOptions {
 
 /** Routes under /api/chats and the OpenAI-compatible /v1 routes. */
 export function chatsRoutes(options: ChatsRoutesOptions = {}): OpenAPIHono<AppEnv> {
-  const runtime = { streams: createStreamLimiter(), heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS };
+  const runtime = { heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS };
   const routes = createRouter();
   for (const group of [
     chatRoutes(),

@@ -2,7 +2,6 @@ import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AnswerDeps, RagOptions } from "../../shared/chat/answer.ts";
 import { chatRetriever } from "../../shared/chat/retriever.ts";
-import type { StreamLimiter } from "../../shared/chat/stream-limit.ts";
 import { contentDeps } from "../../shared/content-deps.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
@@ -10,9 +9,8 @@ import { requestLog } from "../../shared/http/request-context.ts";
 import type { RateLimitRule } from "../../shared/rate-limit/middleware.ts";
 import type { RagParamsSchema } from "./schemas.ts";
 
-/** State shared by the chat routes of one app: open streams per principal, the heartbeat period. */
+/** State shared by the chat routes of one app: the heartbeat period. */
 export interface ChatsRuntime {
-  streams: StreamLimiter;
   heartbeatMs: number;
 }
 

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
 import { type AnswerOutcome, type PreparedAnswer, prepareAnswer } from "../../../shared/chat/answer.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
@@ -168,13 +169,13 @@ async function streamCompletion(
 
 export function completionRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const body = c.req.valid("json");
     const scope = scopeOf(c.get("principal"));
     const { question, history, clientSystem } = conversation(c, body.messages);
     const gone = clientGone(c);
     const releaseStream = body.stream
-      ? runtime.streams.acquire(scope.userId, deps.config.CHAT_MAX_STREAMS_PER_USER)
+      ? await deps.streamLimiter.acquire(scope.userId, deps.config.CHAT_MAX_STREAMS_PER_USER)
       : () => {};
     let answer: PreparedAnswer;
     try {

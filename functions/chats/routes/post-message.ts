@@ -4,6 +4,7 @@ import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
 import type { AnswerEvent, AnswerOutcome } from "../../../shared/chat/answer.ts";
 import { type ChatTurn, startChatTurn } from "../../../shared/chat/chat-turn.ts";
+import { contentDeps } from "../../../shared/content-deps.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
@@ -130,13 +131,13 @@ async function streamTurn(c: Context<AppEnv>, turn: ChatTurn, sender: SseSender)
 
 export function postMessageRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
-    const deps = c.get("deps");
+    const deps = contentDeps(c);
     const body = c.req.valid("json");
     const scope = scopeOf(c.get("principal"));
     checkContentLength(c, body.content);
     const gone = clientGone(c);
     const releaseStream = body.response_stream
-      ? runtime.streams.acquire(scope.userId, deps.config.CHAT_MAX_STREAMS_PER_USER)
+      ? await deps.streamLimiter.acquire(scope.userId, deps.config.CHAT_MAX_STREAMS_PER_USER)
       : () => {};
     let turn: ChatTurn;
     try {
