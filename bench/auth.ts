@@ -54,13 +54,13 @@ export async function benchAuth(): Promise<void> {
 
   const hello = await startBundle(helloBundle);
   const auth = await startBundle("dist/auth.mjs", env);
+  // As deployed: LOG_LEVEL=info writes one line per request (to /dev/null here).
+  const loggingAuth = await startBundle("dist/auth.mjs", { ...env, LOG_LEVEL: "info" });
+  const bearer = { authorization: `Bearer ${token}` };
   const targets = [
     { url: `${hello.url}/hello`, headers: {} as Record<string, string>, rounds: [] as LoadResult[] },
-    {
-      url: `${auth.url}/api/auth/me`,
-      headers: { authorization: `Bearer ${token}` },
-      rounds: [] as LoadResult[],
-    },
+    { url: `${auth.url}/api/auth/me`, headers: bearer, rounds: [] as LoadResult[] },
+    { url: `${loggingAuth.url}/api/auth/me`, headers: bearer, rounds: [] as LoadResult[] },
   ];
   try {
     for (const target of targets) await load(target.url, target.headers, 2); // warm-up
@@ -71,8 +71,13 @@ export async function benchAuth(): Promise<void> {
   } finally {
     await hello.stop();
     await auth.stop();
+    await loggingAuth.stop();
   }
-  const [helloLoad, meLoad] = targets.map((target) => medianLoad(target.rounds)) as [LoadResult, LoadResult];
+  const [helloLoad, meLoad, loggedMeLoad] = targets.map((target) => medianLoad(target.rounds)) as [
+    LoadResult,
+    LoadResult,
+    LoadResult,
+  ];
 
   printTable(
     `Authenticated read vs bare Hono (${CONNECTIONS} connections; median of ${ROUNDS} alternated ${DURATION_SECONDS} s rounds)`,
@@ -84,7 +89,7 @@ export async function benchAuth(): Promise<void> {
         "p99 ms": helloLoad.p99,
       },
       {
-        route: "GET /api/auth/me (JWT + user lookup)",
+        route: "GET /api/auth/me (JWT + user lookup, LOG_LEVEL=silent)",
         "req/s": fmt(meLoad.rps, 0),
         "p50 ms": meLoad.p50,
         "p99 ms": meLoad.p99,
@@ -94,6 +99,18 @@ export async function benchAuth(): Promise<void> {
         "req/s": fmt(meLoad.rps / helloLoad.rps, 2),
         "p50 ms": "",
         "p99 ms": "target < 10",
+      },
+      {
+        route: "GET /api/auth/me, LOG_LEVEL=info (a line per request)",
+        "req/s": fmt(loggedMeLoad.rps, 0),
+        "p50 ms": loggedMeLoad.p50,
+        "p99 ms": loggedMeLoad.p99,
+      },
+      {
+        route: "ratio logged me/hello",
+        "req/s": fmt(loggedMeLoad.rps / helloLoad.rps, 2),
+        "p50 ms": "",
+        "p99 ms": "",
       },
     ],
   );
