@@ -87,6 +87,8 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
   }
 
   const labelsOf = ({ route, method, status }: Series) => ({ route, method, status });
+  // registerMetric is typed for prom-client's own classes; its registry reads only RegisteredMetric's
+  // fields, hence the casts below.
   registry.registerMetric(
     metric("http_requests_total", "HTTP requests by route template, method and status", "counter", (one) => [
       { labels: labelsOf(one), value: one.count },
