@@ -21,6 +21,7 @@ export function portAdapters(config: Config): Record<string, string> {
     database: config.DATABASE_URL ? "postgres" : "embedded-postgres",
     rate_limits: config.REDIS_URL ? "redis" : "memory",
     idempotency: config.REDIS_URL ? "redis" : "memory",
+    chat_stream_limit: config.REDIS_URL ? "redis" : "memory",
     blob_store: config.S3_BUCKET ? "s3" : "filesystem",
     vector_index: config.QDRANT_URL ? "qdrant" : "embedded",
     embedder: config.EMBEDDINGS_URL

@@ -26,22 +26,27 @@ describe("GET /api/version", () => {
       commit: "abc1234",
       node: process.version,
     });
-    // Other ports add their own entries; these three are the ones chosen here.
+    // Other ports add their own entries; these are the ones chosen here.
     expect(body.adapters).toMatchObject({
       database: "postgres",
       rate_limits: "memory",
       idempotency: "memory",
+      chat_stream_limit: "memory",
     });
   });
 
   it.skipIf(!redisUrl && !servicesRequired)(
-    "says redis serves limits and idempotency when REDIS_URL is set",
+    "says redis serves limits, idempotency and the chat stream limit when REDIS_URL is set",
     async () => {
       if (!redisUrl) throw new Error("REQUIRE_SERVICES=1 but REDIS_URL is not set");
       const withRedis = await startTestApp({ env: { REDIS_URL: redisUrl } });
       try {
         const body = await readJson<VersionBody>(await withRedis.call("/api/version"));
-        expect(body.adapters).toMatchObject({ rate_limits: "redis", idempotency: "redis" });
+        expect(body.adapters).toMatchObject({
+          rate_limits: "redis",
+          idempotency: "redis",
+          chat_stream_limit: "redis",
+        });
       } finally {
         await withRedis.close();
       }
