@@ -9,6 +9,9 @@ export type Database = Kysely<DB>;
 // int8 (counts, sums) as numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** Connections of each pool made here that have not closed yet (pg-pool forgets them before they close). */
+const openConnections = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
+
 /** A pool whose broken connections are logged, not thrown: a Postgres restart must not crash the process. */
 export function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
   const pool = new pg.Pool({
@@ -17,15 +20,29 @@ export function createPool(connectionString: string, max: number, log: Logger): 
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
+  const open = new Set<pg.PoolClient>();
+  openConnections.set(pool, open);
   // pg attaches the whole client (its cancel key included) to these errors: log what went wrong only.
   const failure = (error: Error & { code?: string }) => ({
     err: { message: error.message, code: error.code },
   });
   pool.on("error", (error) => log.warn(failure(error), "idle database connection failed"));
   pool.on("connect", (client) => {
+    open.add(client);
     client.on("error", (error) => log.warn(failure(error), "database connection failed"));
   });
+  pool.on("remove", (client) => open.delete(client));
   return pool;
+}
+
+/**
+ * Resolves once every connection of an ended pool has closed. pg-pool's `end()` resolves when it has asked
+ * them to close; a server stopped right then (the embedded Postgres at shutdown) cuts the sessions still
+ * closing, and each logs a warning.
+ */
+export async function connectionsClosed(pool: pg.Pool): Promise<void> {
+  const open = openConnections.get(pool);
+  while (open && open.size > 0) await new Promise((resolve) => pool.once("remove", resolve));
 }
 
 export function createDatabase(pool: pg.Pool): Database {

@@ -27,7 +27,7 @@ export async function listen(app: OpenAPIHono<AppEnv>, deps: Deps): Promise<Runn
   };
 }
 
-/** Runs `shutdown` once on SIGINT/SIGTERM, then exits. */
+/** Runs `shutdown` once on SIGINT/SIGTERM (or SIGHUP: the terminal `npm start` runs in was closed), then exits. */
 export function onShutdownSignal(log: Deps["log"], shutdown: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
@@ -42,6 +42,5 @@ export function onShutdownSignal(log: Deps["log"], shutdown: () => Promise<void>
       },
     );
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(signal));
 }
