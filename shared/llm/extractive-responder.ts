@@ -12,14 +12,31 @@ function words(text: string): Set<string> {
   return new Set((text.toLowerCase().match(WORD) ?? []).filter((w) => w.length > 2));
 }
 
+const HEADING_LINE = /^ {0,3}#{1,6}(?:\s|$)/;
+
+/**
+ * A passage's sentences, paragraph by paragraph. Markdown heading lines are left out (a heading has no
+ * full stop, so it would be read as the start of the next sentence) unless the passage is only headings.
+ */
+function sentencesOf(text: string): string[] {
+  const lines = text.split("\n");
+  const body = lines.filter((line) => !HEADING_LINE.test(line));
+  const kept = body.some((line) => line.trim()) ? body : lines.map((line) => line.replace(HEADING_LINE, ""));
+  return kept
+    .join("\n")
+    .split(/\n\s*\n/)
+    .flatMap((paragraph) =>
+      Array.from(segmenter.segment(paragraph.replace(/\s+/g, " ")), (sentence) => sentence.segment.trim()),
+    )
+    .filter(Boolean);
+}
+
 /**
  * The passage's sentences that share the most words with the question (or its opening sentences when
  * none does), in their original order.
  */
 function bestSentences(text: string, question: Set<string>): string {
-  const sentences = Array.from(segmenter.segment(text.replace(/\s+/g, " ")), (s) => s.segment.trim()).filter(
-    Boolean,
-  );
+  const sentences = sentencesOf(text);
   const scored = sentences.map((sentence, at) => {
     let overlap = 0;
     for (const word of words(sentence)) if (question.has(word)) overlap++;

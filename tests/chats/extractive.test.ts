@@ -97,4 +97,20 @@ describe("extractive responder (no model configured)", () => {
     expect(seen).toHaveLength(3);
     expect(extractiveAnswer({ messages: [{ role: "user", content: "sentence" }], sources })).toContain("[1]");
   });
+
+  it("quotes sentences, not the Markdown headings above them", () => {
+    const answer = (text: string) =>
+      extractiveAnswer({
+        messages: [{ role: "user", content: "When does the office open?" }],
+        sources: [{ number: 1, text, title: "handbook.md" }],
+      });
+    const quoted = answer(
+      "# Handbook\n\nThe office opens at nine.\n## Leave\nTwenty five days of paid leave.",
+    );
+    expect(quoted).toContain("> The office opens at nine. [1]");
+    expect(quoted).not.toContain("#");
+    expect(quoted).not.toContain("Handbook");
+    // A passage of headings only is quoted without their markers.
+    expect(answer("## Office opening hours")).toContain("> Office opening hours [1]");
+  });
 });
