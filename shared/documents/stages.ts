@@ -40,6 +40,14 @@ export async function stillInStage(db: Kysely<DB>, documentId: string, stage: St
 }
 
 /**
+ * Whether `completeStage` found the document deleted, or being deleted, while the stage ran. The delete
+ * job swept its blobs and points before the stage wrote its own: those are the stage's to remove.
+ */
+export function deletedMeanwhile(status: DocumentStatus | null): boolean {
+  return status === null || status === "deleting";
+}
+
+/**
  * Ends the stage and hands over to the next one, in one transaction with `record` (the stage's own
  * writes): the status moves on, the next job is enqueued, or the document becomes `ready`. Returns the
  * document's status afterwards: the next stage's, or, when the document left the stage meanwhile (then

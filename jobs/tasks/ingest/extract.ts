@@ -1,6 +1,6 @@
 import { blobKey } from "../../../shared/blob/index.ts";
 import type { ContentDeps } from "../../../shared/content-deps.ts";
-import { completeStage } from "../../../shared/documents/stages.ts";
+import { completeStage, deletedMeanwhile } from "../../../shared/documents/stages.ts";
 import { extractDocument } from "../../../shared/text/extract.ts";
 import { sniffDocument } from "../../../shared/text/sniff.ts";
 import { defineTask } from "../../define-task.ts";
@@ -32,9 +32,7 @@ export function extractTask(deps: ContentDeps) {
           canonical_key: canonicalKey,
         },
       );
-      // A delete that ran while the text was being written swept the document's blobs before this one
-      // existed; nothing else would ever remove it.
-      if (status === null || status === "deleting") await deps.blobStore.delete(canonicalKey);
+      if (deletedMeanwhile(status)) await deps.blobStore.delete(canonicalKey);
     }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Document } from "../../../db/types.ts";
 import type { ContentDeps } from "../../../shared/content-deps.ts";
-import { completeStage } from "../../../shared/documents/stages.ts";
+import { completeStage, deletedMeanwhile } from "../../../shared/documents/stages.ts";
 import { bytesToVector } from "../../../shared/embeddings/vector-bytes.ts";
 import { pointId, type VectorPoint } from "../../../shared/vectors/index.ts";
 import { defineTask } from "../../define-task.ts";
@@ -91,8 +91,7 @@ export function indexTask(deps: ContentDeps) {
           embedding_model: model,
         },
       );
-      // Deleted while its points were being written: the delete job swept the index before they existed.
-      if (status === null || status === "deleting") await deps.vectorIndex.deleteByFilter(model, scope);
+      if (deletedMeanwhile(status)) await deps.vectorIndex.deleteByFilter(model, scope);
     }),
   );
 }
