@@ -34,16 +34,20 @@ function readPid(file: string): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
+/** The pid of the Postgres running on `dataDir` (its `postmaster.pid`), or null when none is. */
+export function runningPostmaster(dataDir: string): number | null {
+  const pid = readPid(join(dataDir, "postmaster.pid"));
+  return pid !== null && isAlive(pid) ? pid : null;
+}
+
 /**
  * Makes the data directory startable after a run that was killed: a Postgres still running for a dead
  * owner (it outlives a SIGKILLed parent) is shut down, and a stale pid file removed. A Postgres whose
  * owner is alive means another Quarry uses this directory: refuse.
  */
 async function recoverFromKilledRun(dataDir: string, ownerFile: string, log: Logger): Promise<void> {
-  const pidFile = join(dataDir, "postmaster.pid");
-  const postmaster = readPid(pidFile);
-  if (postmaster === null) return;
-  if (isAlive(postmaster)) {
+  const postmaster = runningPostmaster(dataDir);
+  if (postmaster !== null) {
     const owner = readPid(ownerFile);
     if (owner !== null && owner !== process.pid && isAlive(owner)) {
       throw new Error(`embedded Postgres in ${dataDir} is in use by Quarry process ${owner}`);
@@ -53,7 +57,7 @@ async function recoverFromKilledRun(dataDir: string, ownerFile: string, log: Log
     if (!(await waitForExit(postmaster, 30_000)))
       throw new Error(`embedded Postgres (pid ${postmaster}) did not stop`);
   }
-  rmSync(pidFile, { force: true });
+  rmSync(join(dataDir, "postmaster.pid"), { force: true });
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
@@ -91,13 +95,16 @@ export async function startEmbeddedPostgres(dataDirRoot: string, log: Logger): P
   const dataDir = join(root, "pg");
   const passwordFile = join(root, "pg-password");
   mkdirSync(root, { recursive: true });
-  if (!existsSync(join(dataDir, "PG_VERSION"))) {
+  const firstStart = !existsSync(join(dataDir, "PG_VERSION"));
+  if (firstStart) {
     if (RUNNING_AS_ROOT) assertReachableByPostgres(root);
     writeFileSync(passwordFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
-    log.info({ dataDir }, "initialising embedded Postgres (first start)");
-    await initialiseDataDirectory(dataDir, readFileSync(passwordFile, "utf8"), log);
   }
   const password = readFileSync(passwordFile, "utf8").trim();
+  if (firstStart) {
+    log.info({ dataDir }, "initialising embedded Postgres (first start)");
+    await initialiseDataDirectory(dataDir, password, log);
+  }
   const port = await freePort();
   const ownerFile = join(root, "pg-owner.pid");
   await recoverFromKilledRun(dataDir, ownerFile, log);

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runningPostmaster } from "../../db/embedded.ts";
 import { freePort } from "../../shared/net/free-port.ts";
 
 /**
@@ -12,7 +13,6 @@ import { freePort } from "../../shared/net/free-port.ts";
 const dataDir = mkdtempSync(join(tmpdir(), "quarry-quick-start-"));
 // As root, Postgres runs as the `postgres` user: it must be able to enter the directory (mkdtemp makes 0700).
 chmodSync(dataDir, 0o755);
-const postmasterPid = join(dataDir, "pg", "postmaster.pid");
 let adminPassword = "";
 
 interface Run {
@@ -63,19 +63,11 @@ function warnings(output: string): string[] {
   return output.split("\n").filter((line) => /"level":(4|5|6)\d/.test(line));
 }
 
-function postgresRunning(): boolean {
-  if (!existsSync(postmasterPid)) return false;
-  const pid = Number(readFileSync(postmasterPid, "utf8").split("\n")[0]);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const postgresRunning = () => runningPostmaster(join(dataDir, "pg")) !== null;
 
 afterAll(() => {
-  if (postgresRunning()) process.kill(Number(readFileSync(postmasterPid, "utf8").split("\n")[0]), "SIGINT");
+  const left = runningPostmaster(join(dataDir, "pg"));
+  if (left !== null) process.kill(left, "SIGINT");
   rmSync(dataDir, { recursive: true, force: true });
 });
 
