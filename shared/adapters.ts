@@ -17,11 +17,13 @@ export function embeddingModelName(
  * config alone, so a function that does not build a port (auth and ops build no blob store) still reports it.
  */
 export function portAdapters(config: Config): Record<string, string> {
+  // Rate limits, idempotency and the chat stream limit share the one Redis, or stay in memory.
+  const counters = config.REDIS_URL ? "redis" : "memory";
   return {
     database: config.DATABASE_URL ? "postgres" : "embedded-postgres",
-    rate_limits: config.REDIS_URL ? "redis" : "memory",
-    idempotency: config.REDIS_URL ? "redis" : "memory",
-    chat_stream_limit: config.REDIS_URL ? "redis" : "memory",
+    rate_limits: counters,
+    idempotency: counters,
+    chat_stream_limit: counters,
     blob_store: config.S3_BUCKET ? "s3" : "filesystem",
     vector_index: config.QDRANT_URL ? "qdrant" : "embedded",
     embedder: config.EMBEDDINGS_URL
