@@ -15,7 +15,7 @@ import { createTestDatabase } from "../helpers/database.ts";
 import { type ModelServer, startModelServer } from "../helpers/model-server.ts";
 import { deleteKeysWithPrefix, memoryAndRedis, redisReady, sharedRedisUrl } from "../helpers/redis-server.ts";
 import { createTeam } from "../helpers/users.ts";
-import { newChat } from "./fixtures.ts";
+import { eventually, newChat } from "./fixtures.ts";
 
 const prefix = `quarry-test:streams:${randomBytes(4).toString("hex")}:`;
 const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;
@@ -84,10 +84,16 @@ const url = sharedRedisUrl("stream limiter across processes");
 
 describe.skipIf(!url)("stream limiter on Redis: one count for every chats process", () => {
   const clients: Redis[] = [];
-  const connect = async (target = url as string) => {
+  const connect = (target = url as string) => {
     const client = createRedis(target, createLogger("silent"));
     clients.push(client);
     return client;
+  };
+  /** Two clients of the shared Redis, connected: what two chats processes hold. */
+  const twoProcesses = async (): Promise<[Redis, Redis]> => {
+    const pair: [Redis, Redis] = [connect(), connect()];
+    await Promise.all(pair.map((client) => redisReady(client)));
+    return pair;
   };
   afterAll(async () => {
     for (const client of clients) client.disconnect();
@@ -95,21 +101,23 @@ describe.skipIf(!url)("stream limiter on Redis: one count for every chats proces
   });
 
   it("counts a principal's streams on two processes together", async () => {
-    const [first, second] = [await connect(), await connect()];
-    await Promise.all([redisReady(first), redisReady(second)]);
+    const [first, second] = await twoProcesses();
     const [processA, processB] = [redisLimiter(first), redisLimiter(second)];
     const principal = unique("user");
     const release = await processA.acquire(principal, 2);
     await processA.acquire(principal, 2);
     expect((await refusal(processB, principal, 2))?.status).toBe(429);
-    release();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the release is sent, not awaited
-    expect(await refusal(processB, principal, 2)).toBeNull();
+    release(); // sent, not awaited
+    expect(
+      await eventually(
+        () => refusal(processB, principal, 2),
+        (refused) => refused === null,
+      ),
+    ).toBeNull();
   });
 
   it("stops counting a crashed process's streams once their leases run out", async () => {
-    const [crashing, surviving] = [await connect(), await connect()];
-    await Promise.all([redisReady(crashing), redisReady(surviving)]);
+    const [crashing, surviving] = await twoProcesses();
     const principal = unique("user");
     await redisLimiter(crashing, { leaseMs: 300 }).acquire(principal, 1);
     crashing.disconnect(); // no release, no renewal
@@ -120,8 +128,7 @@ describe.skipIf(!url)("stream limiter on Redis: one count for every chats proces
   });
 
   it("keeps a live stream's lease alive past its length", async () => {
-    const [holder, other] = [await connect(), await connect()];
-    await Promise.all([redisReady(holder), redisReady(other)]);
+    const [holder, other] = await twoProcesses();
     const principal = unique("user");
     await redisLimiter(holder, { leaseMs: 300 }).acquire(principal, 1);
     await new Promise((resolve) => setTimeout(resolve, 700));
@@ -129,7 +136,7 @@ describe.skipIf(!url)("stream limiter on Redis: one count for every chats proces
   });
 
   it("limits each process on its own while Redis is unreachable, and reports it", async () => {
-    const unreachable = await connect(`redis://127.0.0.1:${await freePort()}`);
+    const unreachable = connect(`redis://127.0.0.1:${await freePort()}`);
     let reports = 0;
     const limiter = redisLimiter(unreachable, { onUnavailable: () => reports++ });
     const principal = unique("user");
@@ -183,9 +190,15 @@ describe.skipIf(!url)("CHAT_MAX_STREAMS_PER_USER over HTTP, two chats apps shari
     const refused = await ask(second);
     expect(refused.status).toBe(429);
     expect(await errorCode(refused)).toBe("rate_limited");
-    await open.text(); // the first answer ends, its slot is released
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const granted = await ask(second);
+    await open.text(); // the first answer ends, its slot is released (sent, not awaited)
+    const granted = await eventually(
+      async () => {
+        const res = await ask(second);
+        if (res.status !== 200) await res.text(); // a refusal still read, so its connection is free
+        return res;
+      },
+      (res) => res.status === 200,
+    );
     expect(granted.status).toBe(200);
     await granted.text();
   });

@@ -8,24 +8,16 @@ import { runningWorkers, startTestWorker, type TestWorker, waitForGone } from ".
 import { prose } from "../text/builders.ts";
 import { until, uploadFile } from "./fixtures.ts";
 
-/** Extract jobs still queued or running (this file's database holds one document). */
-async function extractJobs(t: TestApp): Promise<number> {
+/** Jobs of `task` still queued or running (this file's database holds one document at a time). */
+async function jobsOf(t: TestApp, task: string): Promise<number> {
   const result = await sql<{ n: number }>`
-    select count(*)::int as n from graphile_worker.jobs where task_identifier = 'ingest:extract'
+    select count(*)::int as n from graphile_worker.jobs where task_identifier = ${task}
   `.execute(t.deps.db);
   return result.rows[0]?.n ?? 0;
 }
 
-/** Index jobs still queued or running. */
-async function indexJobs(t: TestApp): Promise<number> {
-  const result = await sql<{ n: number }>`
-    select count(*)::int as n from graphile_worker.jobs where task_identifier = 'ingest:index'
-  `.execute(t.deps.db);
-  return result.rows[0]?.n ?? 0;
-}
-
-/** A vector index whose upserts wait until `release()`, to hold the index stage half-way. */
-function gateUpserts(index: VectorIndex) {
+/** A point where the code under test stops: `hold()` resolves `waiting`, then waits for `release()`. */
+function gate() {
   let release: () => void = () => {};
   const opened = new Promise<void>((resolve) => {
     release = resolve;
@@ -34,10 +26,19 @@ function gateUpserts(index: VectorIndex) {
   const waiting = new Promise<void>((resolve) => {
     reached = resolve;
   });
-  const gated: VectorIndex = Object.create(index);
-  gated.upsert = async (alias, points) => {
+  const hold = async () => {
     reached();
     await opened;
+  };
+  return { hold, waiting, release };
+}
+
+/** A vector index whose upserts wait until `release()`, to hold the index stage half-way. */
+function gateUpserts(index: VectorIndex) {
+  const { hold, waiting, release } = gate();
+  const gated: VectorIndex = Object.create(index);
+  gated.upsert = async (alias, points) => {
+    await hold();
     return index.upsert(alias, points);
   };
   return { gated, waiting, release };
@@ -45,20 +46,10 @@ function gateUpserts(index: VectorIndex) {
 
 /** A blob store whose writes of canonical text wait until `release()`, to hold extract half-way. */
 function gateCanonicalWrites(store: BlobStore) {
-  let release: () => void = () => {};
-  const opened = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reached: () => void = () => {};
-  const waiting = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
+  const { hold, waiting, release } = gate();
   const gated: BlobStore = Object.create(store);
   gated.put = async (key, body, options) => {
-    if (key.includes("/canonical/")) {
-      reached();
-      await opened;
-    }
+    if (key.includes("/canonical/")) await hold();
     return store.put(key, body, options);
   };
   return { gated, waiting, release };
@@ -102,7 +93,7 @@ describe("ingest: delete while a stage is writing", () => {
     expect(await t.deps.blobStore.head(canonicalKey)).toBeNull();
     release();
     // Extract now writes the text, finds the document gone, and removes what it wrote.
-    await until("the extract job to end", async () => (await extractJobs(t)) === 0);
+    await until("the extract job to end", async () => (await jobsOf(t, "ingest:extract")) === 0);
     expect(await t.deps.blobStore.head(canonicalKey)).toBeNull();
     expect(await t.deps.blobStore.head(uploadKey)).toBeNull();
   });
@@ -123,7 +114,7 @@ describe("ingest: delete while a stage is writing", () => {
     expect(await t.deps.vectorIndex.count(model, scope)).toBe(0);
     release();
     // The index stage now writes its points, finds the document gone, and removes them.
-    await until("the index job to end", async () => (await indexJobs(t)) === 0);
+    await until("the index job to end", async () => (await jobsOf(t, "ingest:index")) === 0);
     expect(await t.deps.vectorIndex.count(model, scope)).toBe(0);
   });
 });
