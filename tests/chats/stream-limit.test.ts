@@ -13,7 +13,14 @@ import { errorCode, startTestApp, type TestApp } from "../helpers/app.ts";
 import { addChatCompletions } from "../helpers/chat-stand-in.ts";
 import { createTestDatabase } from "../helpers/database.ts";
 import { type ModelServer, startModelServer } from "../helpers/model-server.ts";
-import { deleteKeysWithPrefix, memoryAndRedis, redisReady, sharedRedisUrl } from "../helpers/redis-server.ts";
+import {
+  deleteKeysWithPrefix,
+  memoryAndRedis,
+  redisReady,
+  redisServerAvailable,
+  sharedRedisUrl,
+  startThrowawayRedis,
+} from "../helpers/redis-server.ts";
 import { createTeam } from "../helpers/users.ts";
 import { eventually, newChat } from "./fixtures.ts";
 
@@ -35,6 +42,18 @@ async function refusal(limiter: StreamLimiter, principal: string, max: number): 
     return null;
   } catch (error) {
     if (error instanceof ApiError) return error;
+    throw error;
+  }
+}
+
+/** Whether a slot was free, without keeping it. */
+async function slotFree(limiter: StreamLimiter, principal: string, max: number): Promise<boolean> {
+  try {
+    const release = await limiter.acquire(principal, max);
+    release();
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError) return false;
     throw error;
   }
 }
@@ -134,6 +153,30 @@ describe.skipIf(!url)("stream limiter on Redis: one count for every chats proces
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect((await refusal(redisLimiter(other), principal, 1))?.status).toBe(429);
   });
+
+  it.skipIf(!redisServerAvailable("stream leases across a Redis restart"))(
+    "counts a live stream again once Redis restarts empty",
+    async () => {
+      const redis = await startThrowawayRedis();
+      try {
+        const [holder, other] = [connect(redis.url), connect(redis.url)];
+        await Promise.all([redisReady(holder), redisReady(other)]);
+        const principal = unique("user");
+        await redisLimiter(holder, { leaseMs: 300 }).acquire(principal, 1);
+        await redis.restart(); // every lease is gone; the stream is still open
+        await Promise.all([redisReady(holder), redisReady(other)]);
+        const processB = redisLimiter(other, { leaseMs: 300 });
+        expect(
+          await eventually(
+            () => slotFree(processB, principal, 1),
+            (free) => !free,
+          ),
+        ).toBe(false);
+      } finally {
+        await redis.kill();
+      }
+    },
+  );
 
   it("limits each process on its own while Redis is unreachable, and reports it", async () => {
     const unreachable = connect(`redis://127.0.0.1:${await freePort()}`);

@@ -14,8 +14,11 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
+// Re-adds a lease that is gone (Redis restarted empty, or an outage outlasted it): the stream is still open.
+// A renewal cannot revive a released lease: release stops the renewals first, and one already sent
+// reaches Redis before the release's ZREM, on the same connection.
 const RENEW = `${NOW_MS}
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
 
