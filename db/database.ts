@@ -36,11 +36,14 @@ export function createPool(connectionString: string, max: number, log: Logger): 
 }
 
 /**
- * Resolves once every connection of an ended pool has closed. pg-pool's `end()` resolves when it has asked
- * them to close; a server stopped right then (the embedded Postgres at shutdown) cuts the sessions still
- * closing, and each logs a warning.
+ * Ends the database and its pool, resolving once every connection has closed. Kysely ends the pool only
+ * if it ever used it (a process that has served nothing but readiness checks has not), and pg-pool's
+ * `end()` resolves when it has asked the connections to close: a server stopped right then (the
+ * embedded Postgres at shutdown) cuts the sessions still closing, and each logs a warning.
  */
-export async function connectionsClosed(pool: pg.Pool): Promise<void> {
+export async function closeDatabase(db: Database, pool: pg.Pool): Promise<void> {
+  await db.destroy();
+  if (!pool.ending) await pool.end();
   const open = openConnections.get(pool);
   while (open && open.size > 0) await new Promise((resolve) => pool.once("remove", resolve));
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type pg from "pg";
-import { connectionsClosed, createDatabase, createPool, type Database } from "../db/database.ts";
+import { closeDatabase, createDatabase, createPool, type Database } from "../db/database.ts";
 import { portAdapters } from "./adapters.ts";
 import { type ActiveUsers, cacheActiveUsers } from "./auth/active-users.ts";
 import { type Authenticator, createAuthenticator } from "./auth/authenticate.ts";
@@ -89,8 +89,7 @@ export async function buildDeps({
     adapters: portAdapters(config),
     async close() {
       redis?.disconnect();
-      await db.destroy();
-      await connectionsClosed(pool);
+      await closeDatabase(db, pool);
     },
   };
 }
