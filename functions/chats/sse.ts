@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { activeStreamsGauge } from "../../shared/chat/metrics.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
+import { onClientDisconnect } from "../../shared/http/node-bindings.ts";
 import { requestLog } from "../../shared/http/request-context.ts";
 
 export const HEARTBEAT_MS = 15_000;
@@ -13,15 +14,12 @@ export interface SseSender {
 }
 
 /**
- * An AbortSignal that fires when the client goes away: the request's own signal (the connection closed
- * before the response finished) or the response stream being canceled.
+ * An AbortController that fires when the client goes away: the connection closed before the response
+ * finished, or the response stream was canceled (`sseResponse` aborts it then).
  */
 export function clientGone(c: Context<AppEnv>): AbortController {
   const controller = new AbortController();
-  const signal = c.req.raw.signal;
-  const abort = () => controller.abort(new Error("the client closed the connection"));
-  if (signal.aborted) abort();
-  else signal.addEventListener("abort", abort, { once: true });
+  onClientDisconnect(c, () => controller.abort(new Error("the client closed the connection")));
   return controller;
 }
 

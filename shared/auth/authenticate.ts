@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "../../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
-import { requestHeader } from "../http/fast-headers.ts";
+import { requestHeader } from "../http/node-bindings.ts";
 import { enforceRateLimit, type RateLimitRule } from "../rate-limit/middleware.ts";
 import type { ActiveUsers } from "./active-users.ts";
 import { verifyAccessToken } from "./jwt.ts";

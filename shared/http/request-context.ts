@@ -4,7 +4,7 @@ import { matchedRoutes } from "hono/route";
 import type { Deps } from "../deps.ts";
 import type { Logger } from "../logger.ts";
 import type { AppEnv } from "./app-env.ts";
-import { requestHeader, setResponseHeader } from "./fast-headers.ts";
+import { requestHeader, setResponseHeader } from "./node-bindings.ts";
 
 const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 

@@ -4,7 +4,7 @@ import { requestPrincipal } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
-import { requestHeader } from "../http/fast-headers.ts";
+import { requestHeader } from "../http/node-bindings.ts";
 import { requestLog } from "../http/request-context.ts";
 import { requestFingerprint, scopedIdempotencyKey } from "./fingerprint.ts";
 import type { IdempotencyRecord, StoredResponse } from "./port.ts";
@@ -131,7 +131,7 @@ async function protect(c: Context<AppEnv>, next: Next): Promise<Response | undef
     path: c.req.path,
     key,
   });
-  const fingerprint = await requestFingerprint(c.req.raw);
+  const fingerprint = await requestFingerprint(c);
   let existing: IdempotencyRecord | null;
   try {
     existing = await deps.idempotency.claim(

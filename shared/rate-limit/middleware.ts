@@ -3,7 +3,7 @@ import type { RatePolicy } from "../config/index.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
-import { setResponseHeader } from "../http/fast-headers.ts";
+import { setResponseHeader } from "../http/node-bindings.ts";
 import { requestLog } from "../http/request-context.ts";
 import type { RateLimitDecision } from "./port.ts";
 
