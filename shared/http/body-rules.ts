@@ -10,7 +10,8 @@ const CLOSE = { Connection: "close" };
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const ACCEPTED_TYPES = ["application/json", "multipart/form-data"];
 
-function hasBody(c: Context): boolean {
+/** Whether the request says it carries a body (a length above 0, or chunks). */
+export function hasBody(c: Context): boolean {
   const length = requestHeader(c, "content-length");
   return (length !== undefined && length !== "0") || requestHeader(c, "transfer-encoding") !== undefined;
 }

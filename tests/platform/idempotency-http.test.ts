@@ -148,6 +148,14 @@ describe.each(backends)("Idempotency-Key over HTTP: $name store", ({ env }) => {
     const again = await call();
     expect(again.status).toBe(204);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
+    // The missing body is part of the fingerprint: the key with a body is another request.
+    const withBody = await t.call("/test/orders/1", {
+      method: "DELETE",
+      token: reader.token,
+      json: { reason: "duplicate" },
+      headers: { "idempotency-key": key },
+    });
+    expect(withBody.status).toBe(422);
     expect(routes.runs(key)).toBe(1);
   });
 
