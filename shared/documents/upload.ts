@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import type { DB, Document } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import { blobKey } from "../blob/index.ts";
@@ -35,10 +36,6 @@ export async function beginDocument(db: Kysely<DB>, scope: Scope, input: NewDocu
 export type AcceptResult =
   | { kind: "accepted"; document: Document }
   | { kind: "duplicate"; existing: Document };
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "23505";
-}
 
 async function liveDocumentWithContent(db: Kysely<DB>, scope: Scope, contentHash: string, exceptId: string) {
   return db
@@ -98,7 +95,7 @@ export async function acceptUpload(
       return { kind: "accepted", document } as const;
     });
   } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
+    if (!isPgError(error, PG_ERROR.uniqueViolation)) throw error;
     // Lost a race with an identical upload that committed first.
     const existing = await liveDocumentWithContent(db, scope, stored.sha256, id);
     await db.deleteFrom("documents").where("id", "=", id).where("tenant_id", "=", scope.tenantId).execute();

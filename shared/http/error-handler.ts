@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import { ApiError, type ErrorCode, errorEnvelope } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestLog } from "./request-context.ts";
@@ -22,6 +23,10 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof HTTPException) {
     const code = CODE_BY_STATUS[error.status];
     if (code) return new ApiError(code, error.message || code.replaceAll("_", " "));
+  }
+  // Valid JSON, a query string or a form field may carry U+0000; Postgres refuses to store it in text.
+  if (isPgError(error, PG_ERROR.characterNotInRepertoire, PG_ERROR.untranslatableCharacter)) {
+    return new ApiError("validation_failed", "text must not contain the NUL character (U+0000)");
   }
   return new ApiError("internal", "internal error");
 }

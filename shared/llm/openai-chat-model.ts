@@ -169,7 +169,8 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
           }
           usage = toUsage(chunk.usage) ?? usage;
           const choice = chunk.choices?.[0];
-          const text = choice?.delta?.content ?? choice?.message?.content;
+          // U+0000 is dropped: Postgres text cannot hold it, so an answer carrying one could not be stored.
+          const text = (choice?.delta?.content ?? choice?.message?.content)?.replaceAll("\u0000", "");
           if (text) {
             clearTimeout(timer);
             yield { type: "delta", text };

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import type { DB, Role } from "../../db/types.ts";
 import { hashPassword } from "../auth/passwords.ts";
 import { ApiError } from "../errors.ts";
@@ -8,10 +9,6 @@ export interface NewTenantWithAdmin {
   name: string;
   admin: { login: string; password: string; fullName: string; isPlatformAdmin?: boolean };
   passwordLogN: number;
-}
-
-function isUniqueViolation(error: unknown): error is { constraint?: string } {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "23505";
 }
 
 /** A tenant and its first admin, in one transaction; a taken slug or login is a 409. */
@@ -38,7 +35,7 @@ export async function createTenantWithAdmin(trx: Transaction<DB>, input: NewTena
       .executeTakeFirstOrThrow();
     return { tenant, admin };
   } catch (error) {
-    if (isUniqueViolation(error)) {
+    if (isPgError(error, PG_ERROR.uniqueViolation)) {
       const what = error.constraint?.includes("slug") ? "tenant slug" : "login";
       throw new ApiError("conflict", `${what} already exists`);
     }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import type { DB, Role } from "../../db/types.ts";
 import { hashPassword, verifyPassword } from "../auth/passwords.ts";
 import type { Scope } from "../auth/principal.ts";
@@ -40,10 +41,6 @@ function dummyHash(logN: number): string {
 /** User administration is for the tenant's admins, whoever calls the verb (HTTP route or CLI). */
 function assertAdmin(scope: Scope): void {
   if (scope.role !== "admin") throw new ApiError("forbidden", "this action needs the admin role");
-}
-
-function isPgError(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
 }
 
 const USER_COLUMNS = [
@@ -132,7 +129,8 @@ export async function createTenantUser(
       .executeTakeFirstOrThrow();
   } catch (error) {
     // Logins are unique across tenants (they log in without naming one).
-    if (isPgError(error, "23505")) throw new ApiError("conflict", "login already exists", { field: "login" });
+    if (isPgError(error, PG_ERROR.uniqueViolation))
+      throw new ApiError("conflict", "login already exists", { field: "login" });
     throw error;
   }
   await recordAudit(trx, scope, {
@@ -224,7 +222,7 @@ export async function deleteTenantUser(trx: Transaction<DB>, scope: Scope, userI
   try {
     await trx.deleteFrom("users").where("id", "=", userId).execute();
   } catch (error) {
-    if (isPgError(error, "23503")) {
+    if (isPgError(error, PG_ERROR.foreignKeyViolation)) {
       throw new ApiError("conflict", "the user still owns data; disable the user instead");
     }
     throw error;

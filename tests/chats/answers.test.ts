@@ -124,6 +124,19 @@ describe("chat answers against an OpenAI-compatible model server", () => {
     expect(stored[0]?.id).toBe(answer.user_message_id);
   });
 
+  it("stores an answer whose model sent the NUL character (U+0000), without it", async () => {
+    const chatId = await newChat(t, user.token);
+    model.next({ reply: "Nine\u0000 in the morning." });
+    const res = await ask(chatId, { content: "When does the office open?", use_rag: false });
+    expect(res.status).toBe(200);
+    expect((await readJson<AnswerJson>(res)).assistant_message.content).toBe("Nine in the morning.");
+    const stored = await messagesOf(t, user.token, chatId);
+    expect(stored.map((m) => [m.role, m.status, m.content])).toEqual([
+      ["user", "complete", "When does the office open?"],
+      ["assistant", "complete", "Nine in the morning."],
+    ]);
+  });
+
   it("counts tokens with the tokenizer when the server reports no usage, and passes temperature and max_tokens", async () => {
     model.next({ usage: false, reply: "Nine o'clock [2]." });
     const chatId = await newChat(t, user.token);
