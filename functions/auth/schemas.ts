@@ -10,14 +10,14 @@ export const rejectedCredentialsError = describedError(401, "Credentials or refr
 export const TenantSchema = z.object({ id: z.uuid(), slug: z.string(), name: z.string() }).openapi("Tenant");
 
 export const LoginBodySchema = z
-  .object({
+  .strictObject({
     login: z.string().trim().min(1).max(200),
     password: z.string().min(1).max(1024),
   })
   .openapi("LoginRequest");
 
 export const RefreshBodySchema = z
-  .object({ refresh_token: z.string().min(1).max(256) })
+  .strictObject({ refresh_token: z.string().min(1).max(256) })
   .openapi("RefreshTokenRequest");
 
 export const SessionSchema = z
@@ -83,7 +83,7 @@ export const PersonalTokenSchema = z
 export const PersonalTokenPageSchema = pageOf(PersonalTokenSchema, "PersonalTokenPage");
 
 export const CreateTokenBodySchema = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(100),
     scopes: z.array(tokenScope).min(1),
     expires_in_days: z.number().int().min(1).max(3650).optional().openapi({
@@ -119,7 +119,7 @@ export const UserSchema = z
 export const UserPageSchema = pageOf(UserSchema, "UserPage");
 
 export const CreateUserBodySchema = z
-  .object({
+  .strictObject({
     login: z.string().trim().min(1).max(200).openapi({ description: "Stored lowercase; unique" }),
     password: z.string().min(8).max(1024),
     full_name: z.string().trim().min(1).max(200),
@@ -128,7 +128,7 @@ export const CreateUserBodySchema = z
   .openapi("CreateUserRequest");
 
 export const UpdateUserBodySchema = z
-  .object({
+  .strictObject({
     role: role.optional(),
     full_name: z.string().trim().min(1).max(200).optional(),
     is_active: z.boolean().optional(),
@@ -144,7 +144,7 @@ export const UpdateUserBodySchema = z
  * (the body is well formed).
  */
 export const ChangePasswordBodySchema = z
-  .object({
+  .strictObject({
     current_password: z.string().min(1).max(1024),
     new_password: z.string().min(8).max(1024),
   })

@@ -51,7 +51,7 @@ export const AuditPage = z
 
 /** Shared by `POST /api/admin/tenants` and `npm run cli -- create-tenant`: one set of rules. */
 export const NewTenant = z
-  .object({
+  .strictObject({
     slug: z
       .string()
       .regex(
@@ -60,7 +60,7 @@ export const NewTenant = z
       )
       .openapi({ example: "acme" }),
     name: z.string().trim().min(1).max(200).openapi({ example: "Acme Inc." }),
-    admin: z.object({
+    admin: z.strictObject({
       login: z
         .string()
         .min(1)
@@ -76,7 +76,7 @@ export const NewTenant = z
 export const CreatedTenant = z
   .object({
     tenant: z.object({ id: z.uuid(), slug: z.string(), name: z.string(), created_at: timestamp }),
-    admin: z.object({
+    admin: z.strictObject({
       id: z.uuid(),
       login: z.string(),
       full_name: z.string(),

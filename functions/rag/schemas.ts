@@ -61,7 +61,7 @@ const tags = z
   .openapi({ description: "At most 32 tags of 1–64 letters, digits, spaces or . _ : -" });
 
 export const UploadUrlBodySchema = z
-  .object({
+  .strictObject({
     name: z.string().max(1024).openapi({
       description: "A plain file name: no path separators or control characters",
       example: "report.pdf",

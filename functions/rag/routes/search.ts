@@ -18,7 +18,7 @@ import { searchItemView } from "../../../shared/retrieval/types.ts";
 const tag = z.string().min(1).max(64);
 
 const SearchBodySchema = z
-  .object({
+  .strictObject({
     query: z.string().optional().openapi({
       description: 'What to look for; web-search syntax in lexical matching ("exact phrase", or, -not)',
       example: "how do I rotate signing keys",
@@ -31,7 +31,7 @@ const SearchBodySchema = z
     }),
     mode: z.enum(["hybrid", "vector", "lexical"]).default("hybrid"),
     mmr: z
-      .union([z.boolean(), z.object({ lambda: z.number().min(0).max(1).optional() })])
+      .union([z.boolean(), z.strictObject({ lambda: z.number().min(0).max(1).optional() })])
       .default(false)
       .openapi({
         description: "Re-rank for diversity; `{lambda}` weighs relevance (1) against diversity (0)",
