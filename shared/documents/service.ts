@@ -8,13 +8,20 @@ import { documentJobKey } from "../queue/catalog.ts";
 import { enqueue, removePendingJob } from "../queue/enqueue.ts";
 import { DOCUMENT_STATUSES, IN_PIPELINE, resumeStage, STAGE_STATUS } from "./status.ts";
 
-export async function getDocument(db: Kysely<DB>, scope: Scope, id: string): Promise<Document> {
-  const document = await db
+/** The tenant's document (404 otherwise); `lock` holds its row until the transaction ends. */
+export async function getDocument(
+  db: Kysely<DB>,
+  scope: Scope,
+  id: string,
+  options: { lock?: boolean } = {},
+): Promise<Document> {
+  let query = db
     .selectFrom("documents")
     .selectAll()
     .where("id", "=", id)
-    .where("tenant_id", "=", scope.tenantId)
-    .executeTakeFirst();
+    .where("tenant_id", "=", scope.tenantId);
+  if (options.lock) query = query.forUpdate();
+  const document = await query.executeTakeFirst();
   if (!document) throw notFound("document");
   return document;
 }
@@ -180,7 +187,8 @@ export async function reindexDocument(
  */
 export async function deleteDocument(db: Kysely<DB>, scope: Scope, id: string): Promise<Document> {
   return db.transaction().execute(async (trx) => {
-    const current = await getDocument(trx, scope, id);
+    // Locked: a concurrent delete waits here, then finds the document deleting and answers alike.
+    const current = await getDocument(trx, scope, id, { lock: true });
     if (current.status === "deleting") return current;
     const doc = await transition(
       trx,

@@ -200,6 +200,19 @@ describe("document routes", () => {
       expect(again.status).toBe(202);
     });
 
+    it("answers concurrent deletes of one document alike (202), with one delete job", async () => {
+      const doc = await uploadText(t, editor.token, unique("delete together"));
+      const deletes = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          t.call(`/api/rag/${doc.id}`, { method: "DELETE", token: editor.token }),
+        ),
+      );
+      expect(deletes.map((res) => res.status)).toEqual([202, 202, 202, 202, 202]);
+      expect(await jobsOf(t.deps, doc.id)).toEqual([
+        expect.objectContaining({ task_identifier: "ingest:delete" }),
+      ]);
+    });
+
     it("cancels a queued document and removes its pending job; a second cancel is a 409", async () => {
       const doc = await uploadText(t, editor.token, unique("cancel"));
       expect(await jobsOf(t.deps, doc.id)).toHaveLength(1);
