@@ -15,18 +15,26 @@ function scalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function flatten(value: unknown, path: string, out: string[]): void {
+/** Flattening recurses once per level, and each line repeats its whole path: deeper JSON is refused. */
+const MAX_DEPTH = 100;
+
+function flatten(value: unknown, path: string, out: string[], depth: number): void {
+  if (depth > MAX_DEPTH) {
+    throw new UnsupportedDocumentError(
+      `This JSON file is nested more than ${MAX_DEPTH} levels deep; Quarry indexes JSON up to ${MAX_DEPTH} levels.`,
+    );
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) out.push(`${path || "$"}: []`);
     value.forEach((item, i) => {
-      flatten(item, childPath(path, i), out);
+      flatten(item, childPath(path, i), out, depth + 1);
     });
     return;
   }
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
     if (entries.length === 0) out.push(`${path || "$"}: {}`);
-    for (const [key, item] of entries) flatten(item, childPath(path, key), out);
+    for (const [key, item] of entries) flatten(item, childPath(path, key), out, depth + 1);
     return;
   }
   out.push(`${path || "$"}: ${scalar(value)}`);
@@ -52,7 +60,7 @@ export function extractJson(text: string): ExtractedDocument {
       : [["", value]];
   const paragraphs = items.map(([path, item]) => {
     const lines: string[] = [];
-    flatten(item, path, lines);
+    flatten(item, path, lines, 1);
     return lines.join("\n");
   });
   const flat = paragraphs.length > 0 ? paragraphs.join("\n\n") : Array.isArray(value) ? "$: []" : "$: {}";

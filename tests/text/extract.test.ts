@@ -203,6 +203,32 @@ describe("CSV and JSON", () => {
     );
   });
 
+  it("refuses JSON nested more than 100 levels deep, at once and in words", async () => {
+    const nested = (depth: number) => strToU8(`${"[".repeat(depth)}1${"]".repeat(depth)}`);
+    expect((await extractDocument(nested(100), "json", LIMITS)).text).toBe(`${"[0]".repeat(100)}: 1`);
+    // 200 000 levels: JSON.parse copes, flattening them overflowed the stack (retried as if transient).
+    for (const depth of [101, 200_000]) {
+      expect((await refusal(extractDocument(nested(depth), "json", LIMITS))).message).toBe(
+        "This JSON file is nested more than 100 levels deep; Quarry indexes JSON up to 100 levels.",
+      );
+    }
+  });
+
+  it("refuses a web page nesting elements more than 512 deep, before parsing it", async () => {
+    const page = (body: string) => strToU8(`<html><head><title>t</title></head><body>${body}</body></html>`);
+    const divs = (depth: number) => page(`${"<div>".repeat(depth)}deep text${"</div>".repeat(depth)}`);
+    expect((await extractDocument(divs(100), "html", LIMITS)).text).toBe("deep text");
+    // 50 000 levels took Readability ~40 s and then overflowed the stack; unclosed <b>s nest as deep.
+    for (const deep of [divs(513), divs(50_000), page(`${"<b>".repeat(50_000)}bold`)]) {
+      expect((await refusal(extractDocument(deep, "html", LIMITS))).message).toMatch(
+        /^This web page nests its elements more than 512 deep/,
+      );
+    }
+    // Elements the next one closes (p, li, td…) do not nest: old pages that never close them are read.
+    const unclosed = page(`<ul>${"<li>item ".repeat(2000)}</ul>${"<p>paragraph ".repeat(2000)}`);
+    expect((await extractDocument(unclosed, "html", LIMITS)).text).toContain("paragraph");
+  });
+
   it("returns Markdown and text as decoded, with a Markdown title", async () => {
     const doc = await extractDocument(strToU8("# Field guide\n\nBody text."), "markdown", LIMITS);
     expect(doc).toEqual({ text: "# Field guide\n\nBody text.", pages: [], title: "Field guide" });
