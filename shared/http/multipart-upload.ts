@@ -8,7 +8,7 @@ export interface UploadFields {
   name?: string;
   /** Every `tags` field, comma-separated lists split. */
   tags: string[];
-  /** Every other field by name (the last value, when repeated). */
+  /** Every other accepted field by name (the last value, when repeated). */
   other: Map<string, string>;
 }
 
@@ -39,10 +39,12 @@ const tooMany = (what: string) =>
  * Streams a multipart/form-data body without buffering it: `onFile` gets the `file` part's stream as it
  * arrives, with the fields sent before it; the fields after it are parsed once the file is read.
  * Settles only after `onFile` has settled, so whatever it created can be cleaned up by the caller. When
- * `onFile` fails the parse stops at once and the rest of the body is left unread.
+ * `onFile` fails the parse stops at once and the rest of the body is left unread. A field not in
+ * `acceptedFields` is a 422 (a misspelt one would otherwise be ignored), like a field over its size limit.
  */
 export async function parseUpload<T>(
   request: Request,
+  acceptedFields: string[],
   onFile: (part: FilePart) => Promise<T>,
 ): Promise<ParsedUpload<T>> {
   if (!request.body) throw new ApiError("validation_failed", 'multipart field "file" is required');
@@ -67,6 +69,11 @@ export async function parseUpload<T>(
       if (info.valueTruncated || info.nameTruncated) {
         limitError ??= new ApiError("validation_failed", `field ${JSON.stringify(name)} is too long`, {
           field: name,
+        });
+      } else if (!acceptedFields.includes(name)) {
+        limitError ??= new ApiError("validation_failed", `unknown multipart field ${JSON.stringify(name)}`, {
+          field: name,
+          accepted: ["file", ...acceptedFields],
         });
       } else if (name === "name") {
         fields.name = value;

@@ -202,6 +202,17 @@ describe("submission", () => {
     );
     expect(badParams.status).toBe(422);
     expect((await readJson<ErrorJson>(badParams)).error.details).toEqual({ field: "params" });
+    const unknownField = await submitFile(
+      t,
+      editor.token,
+      { bytes: ARTICLE, filename: "a.md" },
+      { parameters: "{}" },
+    );
+    expect(unknownField.status).toBe(422);
+    expect((await readJson<ErrorJson>(unknownField)).error.details).toEqual({
+      field: "parameters",
+      accepted: ["file", "name", "params"],
+    });
   });
 
   it("refuses an output_schema without a model, and schemas that do not compile or are unsafe", async () => {

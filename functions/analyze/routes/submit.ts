@@ -91,7 +91,7 @@ async function fromMultipart(c: Context<AppEnv>, id: string): Promise<Submission
   const limit = deps.config.ANALYZE_MAX_SOURCE_BYTES;
   const key = blobKey(scope.tenantId, "analysis", id, "source");
   try {
-    const { fields, file } = await parseUpload(c.req.raw, async (part) => ({
+    const { fields, file } = await parseUpload(c.req.raw, ["name", "params"], async (part) => ({
       filename: part.filename,
       ...(await deps.blobStore.put(key, part.stream, { maxBytes: limit })),
     }));

@@ -105,7 +105,7 @@ export function uploadRoutes(): OpenAPIHono<AppEnv> {
     const limit = deps.config.UPLOAD_LIMIT_BYTES;
     const begun: { document?: Document } = {};
     try {
-      const { fields, file } = await parseUpload<StoredFile>(c.req.raw, async (part) => {
+      const { fields, file } = await parseUpload<StoredFile>(c.req.raw, ["name", "tags"], async (part) => {
         const tags = validateTags(part.fieldsBefore.tags);
         const name = provisionalName(part.fieldsBefore.name, part.filename);
         const document = await beginDocument(deps.db, scope, {

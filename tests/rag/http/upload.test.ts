@@ -115,6 +115,30 @@ describe("POST /api/rag/upload", () => {
     expect((await blobFiles(t.deps)).length).toBe(blobsBefore);
   });
 
+  it.each([
+    ["before", "before"],
+    ["after", "after"],
+  ])(
+    "refuses a field it does not take, sent %s the file (422), and leaves nothing behind",
+    async (_case, position) => {
+      const before = (await tenantRows()).length;
+      const blobsBefore = (await blobFiles(t.deps)).length;
+      const file: [string, string, string] = [
+        "file",
+        `unknown field ${randomBytes(4).toString("hex")}`,
+        "ok.txt",
+      ];
+      const parts: [string, string][] = [["tag", "misspelt"]];
+      const res = await upload(t, editor.token, position === "before" ? [...parts, file] : [file, ...parts]);
+      expect(res.status).toBe(422);
+      const body = await readJson<ErrorJson>(res);
+      expect(body.error.message).toBe('unknown multipart field "tag"');
+      expect(body.error.details).toEqual({ field: "tag", accepted: ["file", "name", "tags"] });
+      expect((await tenantRows()).length).toBe(before);
+      expect((await blobFiles(t.deps)).length).toBe(blobsBefore);
+    },
+  );
+
   it("refuses an empty file with 422 and leaves no row or blob", async () => {
     const before = (await tenantRows()).length;
     const blobsBefore = (await blobFiles(t.deps)).length;
