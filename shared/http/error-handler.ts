@@ -31,11 +31,18 @@ function toApiError(error: unknown): ApiError {
   return new ApiError("internal", "internal error");
 }
 
-/** Every error leaves as the envelope; a 5xx never carries internals (they go to the log). */
+/**
+ * Every error leaves as the envelope; a 5xx never carries internals (they go to the log). An unexpected
+ * error is logged at `error` with its stack; a deliberate 5xx (503 overloaded, the model unavailable) is
+ * the service shedding load, logged at `warn` by its code, so a busy hour does not read as a failing one.
+ */
 export function handleError(error: unknown, c: Context<AppEnv>): Response {
   const apiError = toApiError(error);
   const requestId = c.get("requestId") ?? "unknown";
-  if (apiError.status >= 500) requestLog(c).error({ err: error }, "request failed");
+  if (apiError.code === "internal") requestLog(c).error({ err: error }, "request failed");
+  else if (apiError.status >= 500) {
+    requestLog(c).warn({ code: apiError.code, reason: apiError.message }, "request refused");
+  }
   for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
   return c.json(errorEnvelope(apiError, requestId), apiError.status);
 }
