@@ -6,6 +6,7 @@ import { type ActiveUsers, cacheActiveUsers } from "./auth/active-users.ts";
 import { type Authenticator, createAuthenticator } from "./auth/authenticate.ts";
 import { type KeySet, loadKeySet } from "./auth/keys.ts";
 import type { Config } from "./config/index.ts";
+import { createOpenStreams, type OpenStreams } from "./http/open-streams.ts";
 import { createIdempotencyStore } from "./idempotency/index.ts";
 import type { IdempotencyStore } from "./idempotency/port.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -33,6 +34,8 @@ export interface Deps {
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
   readinessChecks: Record<string, () => Promise<void>>;
+  /** Answer streams still open, which shutdown lets finish or stops (`listen().close()`). */
+  openStreams: OpenStreams;
   /** Which adapter serves each port, as `/api/version` reports it: `{ database: "postgres", … }`. */
   adapters: Record<string, string>;
   close(): Promise<void>;
@@ -86,6 +89,7 @@ export async function buildDeps({
     rateLimiter: createRateLimiter(redis, config.REDIS_KEY_PREFIX),
     idempotency: createIdempotencyStore(redis, config.REDIS_KEY_PREFIX),
     readinessChecks,
+    openStreams: createOpenStreams(),
     adapters: portAdapters(config),
     async close() {
       redis?.disconnect();

@@ -79,7 +79,7 @@ export function sseResponse(
 
   gauge.inc();
   const heartbeat = setInterval(() => write(": ping\n\n"), options.heartbeatMs);
-  void body(sender)
+  const done = body(sender)
     .catch((error: unknown) => requestLog(c).error({ err: error }, "event stream failed"))
     .finally(() => {
       clearInterval(heartbeat);
@@ -90,6 +90,7 @@ export function sseResponse(
       }
       options.onClose();
     });
+  c.get("deps").openStreams.track(options.gone, done);
 
   c.header("X-Accel-Buffering", "no");
   c.header("Transfer-Encoding", "chunked");

@@ -160,6 +160,8 @@ export const configSchema = z.object({
   CHAT_HISTORY_TOKEN_BUDGET: positiveInt.default(3000),
   CHAT_MAX_STREAMS_PER_USER: positiveInt.default(4),
   CHAT_CONTENT_MAX_CHARS: positiveInt.default(32_000),
+  /** On shutdown, how long answer streams may run on before they are stopped (stored as interrupted). */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** 0 turns the answer cache off. */
   ANSWER_CACHE_TTL_SECONDS: z.coerce
     .number()

@@ -8,7 +8,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on HOST:PORT; `close()` stops accepting and waits for in-flight requests. */
+/**
+ * Listens on HOST:PORT. `close()` stops accepting, gives open answer streams SHUTDOWN_GRACE_SECONDS to
+ * end (then stops them), and waits for in-flight requests.
+ */
 export async function listen(app: OpenAPIHono<AppEnv>, deps: Deps): Promise<RunningServer> {
   const { HOST, PORT } = deps.config;
   const server: ServerType = await new Promise((resolve) => {
@@ -19,11 +22,13 @@ export async function listen(app: OpenAPIHono<AppEnv>, deps: Deps): Promise<Runn
   const host = HOST.includes(":") ? `[${HOST}]` : HOST;
   return {
     url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
-      }),
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.openStreams.drain(deps.config.SHUTDOWN_GRACE_SECONDS * 1000);
+      // The streams' keep-alive connections are idle now; left open, each would hold the close for its timeout.
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      await closed;
+    },
   };
 }
 

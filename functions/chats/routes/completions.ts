@@ -24,6 +24,8 @@ import {
   checkContentLength,
   errorEvent,
   ragOptions,
+  restarting,
+  stoppedByShutdown,
 } from "../runtime.ts";
 import { answerErrors, CompletionRequestSchema, CompletionSchema } from "../schemas.ts";
 import { clientGone, type SseSender, sseResponse } from "../sse.ts";
@@ -128,6 +130,7 @@ async function streamCompletion(
   completion: Completion,
   includeUsage: boolean,
   sender: SseSender,
+  stopped: AbortSignal,
 ): Promise<void> {
   try {
     await sender.send(
@@ -147,7 +150,10 @@ async function streamCompletion(
       next = await events.next();
     }
     const outcome = next.value;
-    if (outcome.status === "interrupted") return;
+    if (outcome.status === "interrupted") {
+      if (stoppedByShutdown(stopped)) await sender.send(null, errorEvent(restarting(), c.get("requestId")));
+      return;
+    }
     if (outcome.status === "failed") {
       const error = outcome.error ?? new ApiError("internal", "internal error");
       await sender.send(null, errorEvent(error, c.get("requestId")));
@@ -201,7 +207,7 @@ export function completionRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       return sseResponse(c, { heartbeatMs: runtime.heartbeatMs, gone, onClose: releaseStream }, (sender) =>
-        streamCompletion(c, answer, completion, includeUsage, sender),
+        streamCompletion(c, answer, completion, includeUsage, sender, gone.signal),
       );
     }
     const events = answer.run();

@@ -23,6 +23,8 @@ import {
   checkContentLength,
   errorEvent,
   ragOptions,
+  restarting,
+  stoppedByShutdown,
 } from "../runtime.ts";
 import {
   AnswerSchema,
@@ -93,7 +95,12 @@ function jsonAnswer(turn: ChatTurn, outcome: AnswerOutcome, createdAt: Date) {
 }
 
 /** The SSE conversation: meta, tokens, citations, then done or error once the message is stored. */
-async function streamTurn(c: Context<AppEnv>, turn: ChatTurn, sender: SseSender): Promise<void> {
+async function streamTurn(
+  c: Context<AppEnv>,
+  turn: ChatTurn,
+  sender: SseSender,
+  stopped: AbortSignal,
+): Promise<void> {
   const requestId = c.get("requestId");
   const messageId = turn.assistantMessageId;
   try {
@@ -114,6 +121,8 @@ async function streamTurn(c: Context<AppEnv>, turn: ChatTurn, sender: SseSender)
     if (outcome.status === "failed") {
       const error = outcome.error ?? new ApiError("internal", "internal error");
       await sender.send("error", errorEvent(error, requestId, { message_id: messageId }));
+    } else if (outcome.status === "interrupted" && stoppedByShutdown(stopped)) {
+      await sender.send("error", errorEvent(restarting(), requestId, { message_id: messageId }));
     } else if (outcome.status === "complete") {
       await sender.send("done", {
         message_id: messageId,
@@ -156,11 +165,18 @@ export function postMessageRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
 
     if (body.response_stream) {
       return sseResponse(c, { heartbeatMs: runtime.heartbeatMs, gone, onClose: releaseStream }, (sender) =>
-        streamTurn(c, turn, sender),
+        streamTurn(c, turn, sender, gone.signal),
       );
     }
-    const outcome = await drain(turn.answer.run(), async () => {});
-    const stored = await turn.finish(outcome);
+    const answered = drain(turn.answer.run(), async () => {}).then(async (outcome) => ({
+      outcome,
+      stored: await turn.finish(outcome),
+    }));
+    deps.openStreams.track(gone, answered);
+    const { outcome, stored } = await answered;
+    if (outcome.status === "interrupted" && stoppedByShutdown(gone.signal)) {
+      throw restarting({ message_id: stored.id });
+    }
     if (outcome.status === "failed") {
       const error = outcome.error ?? new ApiError("internal", "internal error");
       throw new ApiError(
