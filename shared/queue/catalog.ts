@@ -2,7 +2,10 @@ import { z } from "zod";
 
 const documentJob = z.object({ documentId: z.uuid(), tenantId: z.uuid() }).strict();
 const analysisJob = z.object({ analysisId: z.uuid(), tenantId: z.uuid() }).strict();
-const empty = z.object({}).strict();
+/** A crontab task: graphile-worker adds `_cron` (when it was due, whether backfilled) to what it enqueues. */
+const scheduled = z
+  .object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean() }).strict().optional() })
+  .strict();
 
 /** Every task and the payload it takes: enqueuers and tasks validate against the same schema. */
 export const TASK_PAYLOADS = {
@@ -12,12 +15,12 @@ export const TASK_PAYLOADS = {
   "ingest:index": documentJob,
   "ingest:delete": documentJob,
   "analyze:run": analysisJob,
-  "maintenance:expire-uploads": empty,
-  "maintenance:watchdog": empty,
-  "maintenance:reconcile-index": empty,
-  "maintenance:purge-failed-jobs": empty,
-  "maintenance:purge-expired-tokens": empty,
-  "maintenance:purge-answer-cache": empty,
+  "maintenance:expire-uploads": scheduled,
+  "maintenance:watchdog": scheduled,
+  "maintenance:reconcile-index": scheduled,
+  "maintenance:purge-failed-jobs": scheduled,
+  "maintenance:purge-expired-tokens": scheduled,
+  "maintenance:purge-answer-cache": scheduled,
 } as const;
 
 export type TaskName = keyof typeof TASK_PAYLOADS;

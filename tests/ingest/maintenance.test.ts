@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DocumentStatus } from "../../db/types.ts";
 import { MAINTENANCE } from "../../jobs/maintenance/index.ts";
+import { CRONTAB } from "../../jobs/task-list.ts";
 import { blobKey } from "../../shared/blob/index.ts";
 import { enqueue, removePendingJob } from "../../shared/queue/enqueue.ts";
 import { pointId } from "../../shared/vectors/point-id.ts";
@@ -249,6 +250,27 @@ describe("maintenance jobs", () => {
     expect(left.rows.map((r) => r.key)).toEqual(["purge-test:alive", "purge-test:recent"]);
     expect(await MAINTENANCE["purge-failed-jobs"](t.deps)).toEqual({ moved: 0 });
     for (const key of ["purge-test:alive", "purge-test:recent"]) await removePendingJob(t.deps.db, key);
+  });
+
+  it("runs every crontab task from the job graphile-worker's cron makes (its payload carries _cron)", async () => {
+    const tasks = CRONTAB.split("\n").map((line) => line.split(" ").at(-1) as string);
+    // As graphile-worker's cron enqueues them (makeJobForItem in graphile-worker/dist/cron.js).
+    const cronPayload = { _cron: { ts: new Date().toISOString(), backfilled: false } };
+    for (const task of tasks) {
+      await sql`select graphile_worker.add_job(${task}, ${JSON.stringify(cronPayload)}::json, max_attempts => 1)`.execute(
+        t.deps.db,
+      );
+    }
+    const remaining = () =>
+      sql<{ task_identifier: string; last_error: string | null }>`
+        select task_identifier, last_error from graphile_worker.jobs where task_identifier = any(${tasks})
+      `.execute(t.deps.db);
+    worker = await startTestWorker(t);
+    // Done jobs are deleted; a failed one (max_attempts 1) stays with its error.
+    await expect
+      .poll(async () => (await remaining()).rows, { timeout: 10_000 })
+      .not.toContainEqual(expect.objectContaining({ last_error: null }));
+    expect((await remaining()).rows).toEqual([]);
   });
 
   it("`tsx bin/jobs.ts watchdog` runs the job against DATABASE_URL and prints a JSON report", async () => {
