@@ -4,11 +4,11 @@ import busboy from "busboy";
 import { ApiError } from "../errors.ts";
 
 export interface UploadFields {
-  /** The explicit `name` field (the last one, when repeated). */
+  /** The explicit `name` field (given twice, it is a 422). */
   name?: string;
   /** Every `tags` field, comma-separated lists split. */
   tags: string[];
-  /** Every other accepted field by name (the last value, when repeated). */
+  /** Every other accepted field by name (each at most once). */
   other: Map<string, string>;
 }
 
@@ -40,7 +40,8 @@ const tooMany = (what: string) =>
  * arrives, with the fields sent before it; the fields after it are parsed once the file is read.
  * Settles only after `onFile` has settled, so whatever it created can be cleaned up by the caller. When
  * `onFile` fails the parse stops at once and the rest of the body is left unread. A field not in
- * `acceptedFields` is a 422 (a misspelt one would otherwise be ignored), like a field over its size limit.
+ * `acceptedFields`, or one other than `tags` given twice, is a 422 (it would otherwise be ignored), like a
+ * field over its size limit.
  */
 export async function parseUpload<T>(
   request: Request,
@@ -75,10 +76,14 @@ export async function parseUpload<T>(
           field: name,
           accepted: ["file", ...acceptedFields],
         });
-      } else if (name === "name") {
-        fields.name = value;
       } else if (name === "tags") {
         fields.tags.push(...value.split(","));
+      } else if (name === "name" ? fields.name !== undefined : fields.other.has(name)) {
+        limitError ??= new ApiError("validation_failed", `field ${JSON.stringify(name)} is given twice`, {
+          field: name,
+        });
+      } else if (name === "name") {
+        fields.name = value;
       } else {
         fields.other.set(name, value);
       }

@@ -139,6 +139,31 @@ describe("POST /api/rag/upload", () => {
     },
   );
 
+  it("refuses a name given twice (422), and leaves nothing behind; tags may repeat", async () => {
+    const before = (await tenantRows()).length;
+    const blobsBefore = (await blobFiles(t.deps)).length;
+    const content = `twice ${randomBytes(4).toString("hex")}`;
+    const res = await upload(t, editor.token, [
+      ["name", "first.txt"],
+      ["file", content, "ok.txt"],
+      ["name", "second.txt"],
+    ]);
+    expect(res.status).toBe(422);
+    expect((await readJson<ErrorJson>(res)).error).toMatchObject({
+      message: 'field "name" is given twice',
+      details: { field: "name" },
+    });
+    expect((await tenantRows()).length).toBe(before);
+    expect((await blobFiles(t.deps)).length).toBe(blobsBefore);
+    const tagged = await upload(t, editor.token, [
+      ["tags", "red"],
+      ["tags", "blue,green"],
+      ["file", content, "ok.txt"],
+    ]);
+    expect(tagged.status).toBe(201);
+    expect((await readJson<{ tags: string[] }>(tagged)).tags.sort()).toEqual(["blue", "green", "red"]);
+  });
+
   it("refuses an empty file with 422 and leaves no row or blob", async () => {
     const before = (await tenantRows()).length;
     const blobsBefore = (await blobFiles(t.deps)).length;
