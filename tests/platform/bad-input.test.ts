@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messagesOf, newChat } from "../chats/fixtures.ts";
+import { errorCode, readJson, startTestApp, type TestApp } from "../helpers/app.ts";
+import { createTeam } from "../helpers/users.ts";
+
+const NUL = "\u0000";
+
+interface Refusal {
+  error: { code: string; details: { issues: { path: string; message: string }[] } };
+}
+
+/** Input every route is refused in the same way: a 422 saying why, never a 500, nothing half-stored. */
+describe("input refused on every route", () => {
+  let t: TestApp;
+  let team: Awaited<ReturnType<typeof createTeam>>;
+  beforeAll(async () => {
+    t = await startTestApp();
+    team = await createTeam(t.deps);
+  });
+  afterAll(() => t.close());
+
+  /** U+0000 is valid in JSON, query strings and form fields, but Postgres text cannot hold it. */
+  describe("text holding the NUL character (U+0000)", () => {
+    const expectRefused = async (res: Response) => {
+      expect(res.status).toBe(422);
+      expect(await errorCode(res)).toBe("validation_failed");
+    };
+
+    it("in a JSON field: 422, and the chat is not created", async () => {
+      const token = team.reader.token;
+      await expectRefused(await t.call("/api/chats", { method: "POST", token, json: { name: `a${NUL}b` } }));
+      const list = await readJson<{ items: unknown[] }>(await t.call("/api/chats", { token }));
+      expect(list.items).toEqual([]);
+    });
+
+    it("in a question: 422, and neither the question nor an answer is stored", async () => {
+      const token = team.reader.token;
+      const chatId = await newChat(t, token, "nul");
+      const res = await t.call(`/api/chats/${chatId}/messages`, {
+        method: "POST",
+        token,
+        json: { content: `when${NUL}?`, use_rag: false },
+      });
+      await expectRefused(res);
+      expect(await messagesOf(t, token, chatId)).toEqual([]);
+    });
+
+    it("in a query string filter: 422", async () => {
+      await expectRefused(await t.call(`/api/chats?q=a%00b`, { token: team.reader.token }));
+    });
+
+    it("in a user's name given by an admin: 422, and no user is created", async () => {
+      const login = `nul-${Date.now()}`;
+      const res = await t.call("/api/auth/users", {
+        method: "POST",
+        token: team.admin.token,
+        json: { login, full_name: `Ann${NUL}`, password: "a-long-enough-password", role: "reader" },
+      });
+      await expectRefused(res);
+      const users = await readJson<{ items: { login: string }[] }>(
+        await t.call("/api/auth/users?limit=100", { token: team.admin.token }),
+      );
+      expect(users.items.map((user) => user.login)).not.toContain(login);
+    });
+  });
+
+  /**
+   * Quarry's own request bodies refuse fields they do not define, so a misspelt one (`size` for
+   * `size_bytes`) is a 422 naming it instead of being silently ignored. The OpenAI-compatible route
+   * accepts what OpenAI clients send.
+   */
+  describe("unknown fields in request bodies", () => {
+    const cases = () => [
+      { path: "/api/rag/upload-url", json: { name: "a.txt", size: 10 }, unknown: "size" },
+      { path: "/api/rag/search", json: { query: "office", topk: 3 }, unknown: "topk" },
+      { path: "/api/rag/search", json: { query: "office", mmr: { lamda: 0.5 } }, unknown: "lamda" },
+      {
+        path: "/api/auth/users",
+        json: { login: "ann", full_name: "Ann", password: "long-enough-pw", role: "reader", email: "a@b" },
+        unknown: "email",
+      },
+      { path: "/api/auth/tokens", json: { name: "ci", scopes: ["read"], expires: 30 }, unknown: "expires" },
+      {
+        path: "/api/auth/login",
+        json: { login: "nobody", password: "x", remember: true },
+        unknown: "remember",
+      },
+    ];
+
+    it("are refused with 422 naming the field, on every route of Quarry's own API", async () => {
+      for (const { path, json, unknown } of cases()) {
+        const res = await t.call(path, { method: "POST", token: team.admin.token, json });
+        expect(res.status, path).toBe(422);
+        const body = await readJson<Refusal>(res);
+        expect(body.error.code).toBe("validation_failed");
+        expect(JSON.stringify(body.error.details.issues), path).toContain(unknown);
+      }
+    });
+
+    it("are accepted by the OpenAI-compatible chat completions route", async () => {
+      const res = await t.call("/v1/chat/completions", {
+        method: "POST",
+        token: team.reader.token,
+        json: {
+          model: "any",
+          messages: [{ role: "user", content: "hello" }],
+          user: "client-side-id",
+          frequency_penalty: 0,
+        },
+      });
+      expect(res.status).toBe(200);
+    });
+  });
+});
