@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { SIGNED_BLOB_PATH } from "../blob/signed-url.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
-import { nodeBindings, requestHeader } from "./node-bindings.ts";
+import { nodeBindings, requestHeader, requestMediaType } from "./node-bindings.ts";
 
 /** The unread body is still on the socket: close it rather than let the next request read garbage. */
 const CLOSE = { Connection: "close" };
@@ -75,7 +75,7 @@ export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {
     if (!hasBody(c)) return next();
     // A signed blob PUT carries the file itself, in any type, streamed under the token's own limit.
     if (c.req.method === "PUT" && c.req.path.startsWith(SIGNED_BLOB_PATH)) return next();
-    const type = (requestHeader(c, "content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+    const type = requestMediaType(c);
     if (!ACCEPTED_TYPES.includes(type)) {
       throw new ApiError(
         "unsupported_media_type",

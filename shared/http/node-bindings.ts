@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
+import { mediaType } from "./media-type.ts";
 
 /**
  * What @hono/node-server passes as `c.env`; absent when an app is called in-process (`app.request`).
@@ -22,6 +23,11 @@ export function requestHeader(c: Context, name: string): string | undefined {
   if (!incoming) return c.req.header(name);
   const value = incoming.headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The request's media type (`mediaType` of its Content-Type), read from Node's headers when there are some. */
+export function requestMediaType(c: Context): string {
+  return mediaType(requestHeader(c, "content-type"));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import { hasBody } from "../http/body-rules.ts";
-import { requestHeader } from "../http/node-bindings.ts";
+import { requestHeader, requestMediaType } from "../http/node-bindings.ts";
 
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 
@@ -13,7 +13,7 @@ const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).
  * file of another size, not one of the same size.
  */
 export async function requestFingerprint(c: Context): Promise<string> {
-  const type = (requestHeader(c, "content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+  const type = requestMediaType(c);
   const buffered = c.req.bodyCache.arrayBuffer;
   if (buffered === undefined && hasBody(c)) {
     return `${type};length=${requestHeader(c, "content-length") ?? "unknown"}`;

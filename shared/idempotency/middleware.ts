@@ -4,6 +4,7 @@ import { requestPrincipal } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import { mediaType } from "../http/media-type.ts";
 import { requestHeader } from "../http/node-bindings.ts";
 import { requestLog } from "../http/request-context.ts";
 import { requestFingerprint, scopedIdempotencyKey } from "./fingerprint.ts";
@@ -46,7 +47,7 @@ function parseKey(header: string): string {
 
 /** Only text bodies are kept: no streams, no binary. An empty body (204) has no content type. */
 function storable(res: Response): boolean {
-  const type = (res.headers.get("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+  const type = mediaType(res.headers.get("content-type"));
   if (type === "text/event-stream") return false;
   return type === "" || type.startsWith("text/") || type === "application/json" || type.endsWith("+json");
 }

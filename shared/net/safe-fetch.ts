@@ -3,6 +3,7 @@ import { isIP, type Socket } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { mediaType } from "../http/media-type.ts";
 import { BlockedUrlError, UrlFetchError } from "./errors.ts";
 import { type Network, systemNetwork } from "./network.ts";
 import { checkAddress, type GuardedUrl, guardUrl, type TrustedAddresses } from "./url-guard.ts";
@@ -78,10 +79,6 @@ function deadline(parent: AbortSignal | undefined, ms: number, reason: () => Err
   const timer = setTimeout(() => controller.abort(reason()), ms);
   const signal = parent ? AbortSignal.any([parent, controller.signal]) : controller.signal;
   return { signal, clear: () => clearTimeout(timer) };
-}
-
-function essence(contentType: string | undefined): string {
-  return (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
 }
 
 const DECODERS = new Map<string, () => Transform>([
@@ -269,7 +266,7 @@ export function createSafeFetcher(options: SafeFetchOptions): SafeFetcher {
             },
           );
         }
-        const contentType = essence(response.headers["content-type"]);
+        const contentType = mediaType(response.headers["content-type"]);
         if (!allowedTypes.has(contentType)) {
           throw new UrlFetchError(
             "content_type",

@@ -12,6 +12,7 @@ import { nameFromFilename, validateDocumentName } from "../../../shared/document
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import { parseUpload } from "../../../shared/http/multipart-upload.ts";
+import { requestMediaType } from "../../../shared/http/node-bindings.ts";
 import {
   bearerSecurity,
   errorResponses,
@@ -164,7 +165,7 @@ export function submitRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
     const deps = contentDeps(c);
     const scope = scopeOf(c.get("principal"));
-    const type = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
+    const type = requestMediaType(c);
     const id = randomUUID();
     const submission =
       type === "multipart/form-data"

@@ -13,6 +13,7 @@ import { duplicateOf, emptyFile, fileTooLarge } from "../../../shared/documents/
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import { parseUpload } from "../../../shared/http/multipart-upload.ts";
+import { requestMediaType } from "../../../shared/http/node-bindings.ts";
 import {
   bearerSecurity,
   errorResponses,
@@ -93,8 +94,7 @@ export function uploadRoutes(): OpenAPIHono<AppEnv> {
   return createRouter().openapi(route, async (c) => {
     const deps = contentDeps(c);
     const scope = scopeOf(c.get("principal"));
-    const type = (c.req.header("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
-    if (type !== "multipart/form-data") {
+    if (requestMediaType(c) !== "multipart/form-data") {
       throw new ApiError(
         "unsupported_media_type",
         "send the file as multipart/form-data",
