@@ -5,7 +5,6 @@ import { chatRetriever } from "../../shared/chat/retriever.ts";
 import { contentDeps } from "../../shared/content-deps.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../../shared/http/app-env.ts";
-import { ShuttingDown } from "../../shared/http/open-streams.ts";
 import { requestLog } from "../../shared/http/request-context.ts";
 import type { RateLimitRule } from "../../shared/rate-limit/middleware.ts";
 import type { RagParamsSchema } from "./schemas.ts";
@@ -13,18 +12,6 @@ import type { RagParamsSchema } from "./schemas.ts";
 /** State shared by the chat routes of one app: the heartbeat period. */
 export interface ChatsRuntime {
   heartbeatMs: number;
-}
-
-/** Whether shutdown stopped this answer (rather than its client leaving). */
-export function stoppedByShutdown(signal: AbortSignal): boolean {
-  return signal.reason instanceof ShuttingDown;
-}
-
-/** What a client whose answer shutdown stopped is told; the answer so far is stored as interrupted. */
-export function restarting(details: Record<string, unknown> = {}): ApiError {
-  return new ApiError("overloaded", "the server is restarting: ask again in a moment", details, {
-    "Retry-After": "5",
-  });
 }
 
 /** Posting a question (to a chat or to /v1/chat/completions) counts against the user's chat budget. */

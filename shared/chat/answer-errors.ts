@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.ts";
+import { ShuttingDown } from "../http/open-streams.ts";
 import { LanguageModelError } from "../llm/errors.ts";
 
 /** Temporary conditions of the model server: worth retrying later. */
@@ -24,4 +25,18 @@ export function answerError(error: unknown): ApiError {
     });
   }
   return new ApiError("internal", "internal error");
+}
+
+/**
+ * Why an answer was stopped before its end, as its caller is told: shutdown stopped it (ask again), or
+ * null when the caller itself went away.
+ */
+export function interruption(signal: AbortSignal): ApiError | null {
+  if (!(signal.reason instanceof ShuttingDown)) return null;
+  return new ApiError(
+    "overloaded",
+    "the server is restarting: ask again in a moment",
+    {},
+    { "Retry-After": "5" },
+  );
 }

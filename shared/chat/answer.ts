@@ -2,13 +2,13 @@ import type { Database } from "../../db/database.ts";
 import type { MessageStatus } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import type { Config } from "../config/index.ts";
-import type { ApiError } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { wordDeltas } from "../llm/extractive-responder.ts";
 import type { CompletionEvent, CompletionUsage, LanguageModel, LlmMessage } from "../llm/port.ts";
 import type { Logger } from "../logger.ts";
 import { countTokens } from "../text/tokens.ts";
 import { answerCacheKey, type CachedAnswer, readCachedAnswer, storeCachedAnswer } from "./answer-cache.ts";
-import { answerError } from "./answer-errors.ts";
+import { answerError, interruption } from "./answer-errors.ts";
 import { type Citation, citedSources, numberedCitations } from "./citations.ts";
 import {
   assemblePrompt,
@@ -59,8 +59,17 @@ export interface AnswerOutcome {
   finishReason: string | null;
   latencyMs: number;
   firstTokenMs: number | null;
-  /** Why a `failed` answer failed, as the caller may be told. */
+  /**
+   * What the caller is told: why a `failed` answer failed, or why an `interrupted` one was stopped
+   * (shutdown); null for a complete answer, or one whose caller left.
+   */
   error: ApiError | null;
+}
+
+/** The error an answer's caller is told it ended with, or null when it ended well (or its caller left). */
+export function endingError(outcome: AnswerOutcome): ApiError | null {
+  if (outcome.status === "failed") return outcome.error ?? new ApiError("internal", "internal error");
+  return outcome.error;
 }
 
 export interface PreparedAnswer {
@@ -115,7 +124,7 @@ async function* replayCached(
     finishReason: status === "complete" ? cached.finish_reason : null,
     latencyMs: Math.round(performance.now() - started),
     firstTokenMs: 0,
-    error: null,
+    error: status === "interrupted" ? interruption(signal) : null,
   });
   let content = "";
   for (const delta of wordDeltas(cached.content)) {
@@ -217,7 +226,7 @@ export async function prepareAnswer(
           first = null;
         } catch (error) {
           finished = true;
-          if (request.signal.aborted) return outcome("interrupted", null);
+          if (request.signal.aborted) return outcome("interrupted", interruption(request.signal));
           deps.log.warn({ err: error }, "language model failed while answering");
           return outcome("failed", answerError(error));
         }

@@ -63,7 +63,9 @@ export async function startChatTurn(deps: AnswerDeps, scope: Scope, input: ChatT
           finish_reason: outcome.finishReason,
           first_token_ms: outcome.firstTokenMs,
           use_rag: input.rag !== null,
-          ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+          ...(outcome.status === "failed" && outcome.error
+            ? { error: { code: outcome.error.code, message: outcome.error.message } }
+            : {}),
         },
       }),
   };

@@ -3,7 +3,12 @@ import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
-import { type AnswerOutcome, type PreparedAnswer, prepareAnswer } from "../../../shared/chat/answer.ts";
+import {
+  type AnswerOutcome,
+  endingError,
+  type PreparedAnswer,
+  prepareAnswer,
+} from "../../../shared/chat/answer.ts";
 import { contentDeps } from "../../../shared/content-deps.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
@@ -24,8 +29,6 @@ import {
   checkContentLength,
   errorEvent,
   ragOptions,
-  restarting,
-  stoppedByShutdown,
 } from "../runtime.ts";
 import { answerErrors, CompletionRequestSchema, CompletionSchema } from "../schemas.ts";
 import { clientGone, type SseSender, sseResponse } from "../sse.ts";
@@ -130,7 +133,6 @@ async function streamCompletion(
   completion: Completion,
   includeUsage: boolean,
   sender: SseSender,
-  stopped: AbortSignal,
 ): Promise<void> {
   try {
     await sender.send(
@@ -150,15 +152,12 @@ async function streamCompletion(
       next = await events.next();
     }
     const outcome = next.value;
-    if (outcome.status === "interrupted") {
-      if (stoppedByShutdown(stopped)) await sender.send(null, errorEvent(restarting(), c.get("requestId")));
-      return;
-    }
-    if (outcome.status === "failed") {
-      const error = outcome.error ?? new ApiError("internal", "internal error");
+    const error = endingError(outcome);
+    if (error) {
       await sender.send(null, errorEvent(error, c.get("requestId")));
       return;
     }
+    if (outcome.status === "interrupted") return;
     await sender.send(
       null,
       chunk(completion, [{ index: 0, delta: {}, finish_reason: outcome.finishReason ?? "stop" }], {
@@ -207,14 +206,15 @@ export function completionRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       return sseResponse(c, { heartbeatMs: runtime.heartbeatMs, gone, onClose: releaseStream }, (sender) =>
-        streamCompletion(c, answer, completion, includeUsage, sender, gone.signal),
+        streamCompletion(c, answer, completion, includeUsage, sender),
       );
     }
     const events = answer.run();
     let next = await events.next();
     while (!next.done) next = await events.next();
     const outcome = next.value;
-    if (outcome.status === "failed") throw outcome.error ?? new ApiError("internal", "internal error");
+    const error = endingError(outcome);
+    if (error) throw error;
     return c.json(
       {
         ...completion,

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireRole } from "../../../shared/auth/authenticate.ts";
 import { scopeOf } from "../../../shared/auth/principal.ts";
-import type { AnswerEvent, AnswerOutcome } from "../../../shared/chat/answer.ts";
+import { type AnswerEvent, type AnswerOutcome, endingError } from "../../../shared/chat/answer.ts";
 import { type ChatTurn, startChatTurn } from "../../../shared/chat/chat-turn.ts";
 import { contentDeps } from "../../../shared/content-deps.ts";
 import { ApiError } from "../../../shared/errors.ts";
@@ -23,8 +23,6 @@ import {
   checkContentLength,
   errorEvent,
   ragOptions,
-  restarting,
-  stoppedByShutdown,
 } from "../runtime.ts";
 import {
   AnswerSchema,
@@ -95,12 +93,7 @@ function jsonAnswer(turn: ChatTurn, outcome: AnswerOutcome, createdAt: Date) {
 }
 
 /** The SSE conversation: meta, tokens, citations, then done or error once the message is stored. */
-async function streamTurn(
-  c: Context<AppEnv>,
-  turn: ChatTurn,
-  sender: SseSender,
-  stopped: AbortSignal,
-): Promise<void> {
+async function streamTurn(c: Context<AppEnv>, turn: ChatTurn, sender: SseSender): Promise<void> {
   const requestId = c.get("requestId");
   const messageId = turn.assistantMessageId;
   try {
@@ -118,11 +111,9 @@ async function streamTurn(
         : sender.send("citation", event.citation),
     );
     await turn.finish(outcome);
-    if (outcome.status === "failed") {
-      const error = outcome.error ?? new ApiError("internal", "internal error");
+    const error = endingError(outcome);
+    if (error) {
       await sender.send("error", errorEvent(error, requestId, { message_id: messageId }));
-    } else if (outcome.status === "interrupted" && stoppedByShutdown(stopped)) {
-      await sender.send("error", errorEvent(restarting(), requestId, { message_id: messageId }));
     } else if (outcome.status === "complete") {
       await sender.send("done", {
         message_id: messageId,
@@ -165,7 +156,7 @@ export function postMessageRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
 
     if (body.response_stream) {
       return sseResponse(c, { heartbeatMs: runtime.heartbeatMs, gone, onClose: releaseStream }, (sender) =>
-        streamTurn(c, turn, sender, gone.signal),
+        streamTurn(c, turn, sender),
       );
     }
     const answered = drain(turn.answer.run(), async () => {}).then(async (outcome) => ({
@@ -174,11 +165,8 @@ export function postMessageRoutes(runtime: ChatsRuntime): OpenAPIHono<AppEnv> {
     }));
     deps.openStreams.track(gone, answered);
     const { outcome, stored } = await answered;
-    if (outcome.status === "interrupted" && stoppedByShutdown(gone.signal)) {
-      throw restarting({ message_id: stored.id });
-    }
-    if (outcome.status === "failed") {
-      const error = outcome.error ?? new ApiError("internal", "internal error");
+    const error = endingError(outcome);
+    if (error) {
       throw new ApiError(
         error.code,
         error.message,
