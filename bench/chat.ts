@@ -16,6 +16,13 @@ const LONG_REPLY_TOKENS = 2000;
 const ROUNDS = { 1: 40, 50: 6 } as const;
 /** Rounds run before measuring, so the figures are a running server's, not its first minute's (JIT warm-up). */
 const WARM_UP_ROUNDS = 3;
+const OPEN_STREAMS = 50;
+/** With 50 streams open, answers are paced like a local model's (50 tokens/s), so each stays open ~0.5 s. */
+const PACED_REPLY_TOKENS = 25;
+const PACED_TOKEN_DELAY_MS = 20;
+const ANSWERS_PER_OPEN_STREAM = 12;
+/** Each open stream's first answers are left out: the other streams are still starting. */
+const WARM_UP_ANSWERS = 2;
 
 interface Target {
   name: string;
@@ -115,6 +122,10 @@ async function startStandIn(): Promise<{
   };
 }
 
+/**
+ * `concurrency` answers started together, `rounds` times (each round waits for its slowest answer):
+ * every request of a round arrives in the same millisecond.
+ */
 async function measure(target: Target, concurrency: number, rounds: number) {
   const firstTokens: number[] = [];
   let tokens = 0;
@@ -136,6 +147,25 @@ async function measure(target: Target, concurrency: number, rounds: number) {
     p95: percentile(firstTokens, 95),
     tokensPerSecond: tokens / (streamMs / 1000),
   };
+}
+
+/**
+ * `OPEN_STREAMS` answers always in flight: each of that many clients asks again as soon as its answer
+ * ends, their first questions spread over one answer's length so that they do not start in step.
+ */
+async function measureOpen(target: Target, answerMs: number) {
+  const firstTokens: number[] = [];
+  await Promise.all(
+    Array.from({ length: OPEN_STREAMS }, async (_, client) => {
+      await new Promise((resolve) => setTimeout(resolve, (client * answerMs) / OPEN_STREAMS));
+      for (let answer = 0; answer < ANSWERS_PER_OPEN_STREAM; answer++) {
+        const result = await target.run();
+        if (answer >= WARM_UP_ANSWERS) firstTokens.push(result.firstTokenMs);
+      }
+    }),
+  );
+  firstTokens.sort((a, b) => a - b);
+  return { p50: percentile(firstTokens, 50), p95: percentile(firstTokens, 95) };
 }
 
 async function seed(
@@ -202,7 +232,12 @@ export async function benchChat(): Promise<void> {
   execFileSync(process.execPath, ["dist/migrate.mjs"], {
     env: { ...process.env, ...env, LOG_LEVEL: "warn" },
   });
-  const perPath = ROUNDS[1] + WARM_UP_ROUNDS + 50 * (ROUNDS[50] + WARM_UP_ROUNDS) + 10;
+  const perPath =
+    ROUNDS[1] +
+    WARM_UP_ROUNDS +
+    50 * (ROUNDS[50] + WARM_UP_ROUNDS) +
+    OPEN_STREAMS * ANSWERS_PER_OPEN_STREAM +
+    10;
   const { token, chats } = await seed(databaseUrl, jwk, 2 * perPath + 20);
   const chatsBundle = await startBundle("dist/chats.mjs", env);
   try {
@@ -215,22 +250,45 @@ export async function benchChat(): Promise<void> {
 
     await standIn.script({ reply: SHORT_REPLY, firstTokenDelayMs: FIRST_TOKEN_DELAY_MS });
     const rows: Record<string, string | number>[] = [];
-    for (const concurrency of [1, 50] as const) {
-      let base = Number.NaN;
-      for (const path of paths) {
-        const result = await measure(path, concurrency, ROUNDS[concurrency]);
-        if (path === direct) base = result.p95;
-        const added = path === direct ? "" : fmt(result.p95 - base);
+    const addRows = (streams: string, results: { p50: number; p95: number }[], target?: string) => {
+      const base = results[0]?.p95 ?? Number.NaN;
+      results.forEach((result, i) => {
+        const added = i === 0 ? "" : fmt(result.p95 - base);
         rows.push({
-          streams: concurrency,
-          path: path.name,
+          streams,
+          path: paths[i]?.name ?? "",
           "p50 ms": fmt(result.p50),
           "p95 ms": fmt(result.p95),
-          "added p95 ms": added && concurrency === 50 && path === paths[1] ? `${added} (target < 15)` : added,
+          "added p95 ms": target && i === 1 ? `${added} ${target}` : added,
         });
-      }
-    }
-    printTable(`Time to first token (the model's first token comes after ${FIRST_TOKEN_DELAY_MS} ms)`, rows);
+      });
+    };
+    const oneAtATime = [];
+    for (const path of paths) oneAtATime.push(await measure(path, 1, ROUNDS[1]));
+    addRows("1", oneAtATime);
+
+    await standIn.script({
+      reply: Array.from({ length: PACED_REPLY_TOKENS }, (_, i) => `word${i}`).join(" "),
+      firstTokenDelayMs: FIRST_TOKEN_DELAY_MS,
+      tokenDelayMs: PACED_TOKEN_DELAY_MS,
+    });
+    const answerMs = FIRST_TOKEN_DELAY_MS + PACED_TOKEN_DELAY_MS * (PACED_REPLY_TOKENS - 1);
+    const open = [];
+    for (const path of paths) open.push(await measureOpen(path, answerMs));
+    addRows(`${OPEN_STREAMS} open`, open, "(target < 15)");
+
+    await standIn.script({ reply: SHORT_REPLY, firstTokenDelayMs: FIRST_TOKEN_DELAY_MS });
+    const together = [];
+    for (const path of paths) together.push(await measure(path, 50, ROUNDS[50]));
+    addRows("50 sent at once", together);
+    printTable(
+      [
+        `Time to first token (the model's first token comes after ${FIRST_TOKEN_DELAY_MS} ms). "50 open": 50 clients`,
+        `each asking again as soon as its answer (${PACED_REPLY_TOKENS} tokens, one per ${PACED_TOKEN_DELAY_MS} ms) ends, so 50 streams are`,
+        `always in flight. "50 sent at once": rounds of 50 requests arriving in the same millisecond.`,
+      ].join(" "),
+      rows,
+    );
 
     const long = Array.from({ length: LONG_REPLY_TOKENS }, (_, i) => `t${i}`).join(" ");
     const throughput: Record<string, string | number>[] = [];
