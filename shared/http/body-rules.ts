@@ -7,7 +7,6 @@ import { nodeBindings, requestHeader, requestMediaType } from "./node-bindings.t
 
 /** The unread body is still on the socket: close it rather than let the next request read garbage. */
 const CLOSE = { Connection: "close" };
-const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const ACCEPTED_TYPES = ["application/json", "multipart/form-data"];
 
 /** Whether the request says it carries a body (a length above 0, or chunks). */
@@ -67,11 +66,12 @@ async function bufferJsonBody(c: Context, maxBytes: number): Promise<void> {
 }
 
 /**
- * 415 for a body in a type no route takes; 413 for a JSON body over the limit.
+ * 415 for a body in a type no route takes; 413 for a JSON body over the limit. For the methods that may
+ * carry a body (`createApp` mounts it for those only).
  * Multipart bodies are streamed by the routes that take them, under their own (larger) limit.
  */
 export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {
-  const checkBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  return async (c, next) => {
     if (!hasBody(c)) return next();
     // A signed blob PUT carries the file itself, in any type, streamed under the token's own limit.
     if (c.req.method === "PUT" && c.req.path.startsWith(SIGNED_BLOB_PATH)) return next();
@@ -89,6 +89,4 @@ export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {
     if (type === "application/json") await bufferJsonBody(c, maxJsonBytes);
     return next();
   };
-  // A plain function: a bodiless request passes straight on, without an async frame of its own.
-  return (c, next) => (METHODS_WITH_BODY.has(c.req.method) ? checkBody(c, next) : next());
 }

@@ -11,6 +11,12 @@ import { createRouter } from "./router.ts";
 import { traceRequests } from "./trace-requests.ts";
 
 /**
+ * The methods whose requests may carry a body and change state. Only they pass the body rules and the
+ * idempotency middleware: a read goes through fewer handlers, and Hono runs each at a cost.
+ */
+const WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"];
+
+/**
  * The one app factory: every function bundle, the all-in-one server and the tests mount their
  * route groups on it, so request ids, logs, metrics, limits and the error envelope are the same everywhere.
  */
@@ -36,8 +42,7 @@ export function createApp(deps: Deps, routeGroups: OpenAPIHono<AppEnv>[]): OpenA
       }),
     );
   }
-  app.use("*", bodyRules(deps.config.BODY_LIMIT_BYTES));
-  app.use("*", idempotency());
+  app.on(WRITE_METHODS, "*", bodyRules(deps.config.BODY_LIMIT_BYTES), idempotency());
   app.route("/", healthRoutes());
   for (const group of routeGroups) app.route("/", group);
   app.onError(handleError);

@@ -10,7 +10,6 @@ import { requestLog } from "../http/request-context.ts";
 import { requestFingerprint, scopedIdempotencyKey } from "./fingerprint.ts";
 import type { IdempotencyRecord, StoredResponse } from "./port.ts";
 
-const PROTECTED_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
 /** Headers that describe the stored result itself; per-request ones (request id, rate limits) are not kept. */
 const REPLAYED_HEADERS = [
@@ -100,7 +99,7 @@ function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
 }
 
 /**
- * `Idempotency-Key` on POST/PUT/PATCH/DELETE (draft-ietf-httpapi-idempotency-key-header), scoped by
+ * `Idempotency-Key` on POST/PUT/PATCH/DELETE, the methods `createApp` mounts it for (draft-ietf-httpapi-idempotency-key-header), scoped by
  * principal + method + path + key: the first request runs and its response is kept for
  * IDEMPOTENCY_TTL_SECONDS; a retry with the same body gets that response again with
  * `Idempotent-Replayed: true`; another body under the same key → 422 `idempotency_key_mismatch`; a retry
@@ -108,8 +107,7 @@ function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
  * bearer token there is no principal to scope to and the route's own 401 answers.
  */
 export function idempotency(): MiddlewareHandler<AppEnv> {
-  // A plain function: a read passes straight on, without an async frame of its own.
-  return (c, next) => (PROTECTED_METHODS.has(c.req.method) ? protect(c, next) : next());
+  return protect;
 }
 
 async function protect(c: Context<AppEnv>, next: Next): Promise<Response | undefined> {
