@@ -65,6 +65,69 @@ describe("input refused on every route", () => {
   });
 
   /**
+   * JSON may escape half a surrogate pair (`"\uD800"`); the string it makes is not text. In `jsonb` (the
+   * audit log) Postgres refused it with a 500; in `text` it stored U+FFFD instead, silently.
+   */
+  describe("half a surrogate pair escaped in JSON", () => {
+    const LONE = "\ud800";
+    const expectRefusedAt = async (res: Response, path: string) => {
+      expect(res.status).toBe(422);
+      const body = await readJson<Refusal>(res);
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.details.issues.map((issue) => issue.path)).toEqual([path]);
+    };
+
+    it("in a user's login given by an admin: 422 naming the field, and no user is created", async () => {
+      const res = await t.call("/api/auth/users", {
+        method: "POST",
+        token: team.admin.token,
+        json: { login: `ann${LONE}`, full_name: "Ann", password: "a-long-enough-password", role: "reader" },
+      });
+      await expectRefusedAt(res, "login");
+      const users = await readJson<{ items: { full_name: string }[] }>(
+        await t.call("/api/auth/users?limit=100", { token: team.admin.token }),
+      );
+      expect(users.items.map((user) => user.full_name)).not.toContain("Ann");
+    });
+
+    it("in a chat's name: 422, not a name silently changed", async () => {
+      const token = team.editor.token;
+      await expectRefusedAt(
+        await t.call("/api/chats", { method: "POST", token, json: { name: `a${LONE}b` } }),
+        "name",
+      );
+      const list = await readJson<{ items: unknown[] }>(await t.call("/api/chats", { token }));
+      expect(list.items).toEqual([]);
+    });
+
+    it("deep in a body, or in a key: the issue gives the path", async () => {
+      const res = await t.call("/v1/chat/completions", {
+        method: "POST",
+        token: team.reader.token,
+        json: { model: "any", messages: [{ role: "user", content: `hi ${LONE}` }] },
+      });
+      await expectRefusedAt(res, "messages.0.content");
+      const keyed = await t.call("/v1/chat/completions", {
+        method: "POST",
+        token: team.reader.token,
+        json: { model: "any", messages: [{ role: "user", content: "hi" }], [`x${LONE}`]: 1 },
+      });
+      await expectRefusedAt(keyed, `x${LONE}`);
+    });
+
+    it("a whole pair, escaped, is a character like any other", async () => {
+      const res = await t.call("/api/chats", {
+        method: "POST",
+        token: team.editor.token,
+        headers: { "content-type": "application/json" },
+        body: String.raw`{"name": "\ud83d\ude00 plans"}`,
+      });
+      expect(res.status).toBe(201);
+      expect((await readJson<{ name: string }>(res)).name).toBe("😀 plans");
+    });
+  });
+
+  /**
    * Quarry's own request bodies refuse fields they do not define, so a misspelt one (`size` for
    * `size_bytes`) is a 422 naming it instead of being silently ignored. The OpenAI-compatible route
    * accepts what OpenAI clients send.
