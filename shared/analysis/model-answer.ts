@@ -1,5 +1,6 @@
 import type { ValidateFunction } from "ajv";
 import { z } from "zod";
+import { storableJson } from "../text/storable-text.ts";
 import { describeErrors } from "./output-schema.ts";
 
 /** The JSON object the final model call must answer with. */
@@ -25,7 +26,8 @@ function jsonObjectIn(text: string): unknown {
   const end = unfenced.lastIndexOf("}");
   if (start < 0 || end < start) return undefined;
   try {
-    return JSON.parse(unfenced.slice(start, end + 1));
+    // The model may escape U+0000 or half a surrogate pair; the result is stored in jsonb, which refuses both.
+    return storableJson(JSON.parse(unfenced.slice(start, end + 1)));
   } catch {
     return undefined;
   }

@@ -3,8 +3,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { SIGNED_BLOB_PATH } from "../blob/signed-url.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
-import { refuseLoneSurrogates } from "./lone-surrogates.ts";
 import { nodeBindings, requestHeader, requestMediaType } from "./node-bindings.ts";
+import { refuseUnstorableText } from "./unstorable-text.ts";
 
 /** The unread body is still on the socket: close it rather than let the next request read garbage. */
 const CLOSE = { Connection: "close" };
@@ -64,13 +64,14 @@ async function bufferJsonBody(c: Context, maxBytes: number): Promise<void> {
   // Hono keeps promises in its body cache, although its type names the values.
   c.req.bodyCache.arrayBuffer = Promise.resolve(bytes) as never;
   const text = new TextDecoder().decode(body);
-  refuseLoneSurrogates(text);
+  refuseUnstorableText(text);
   c.req.bodyCache.text = Promise.resolve(text) as never;
 }
 
 /**
  * 415 for a body in a type no route takes; 413 for a JSON body over the limit; 422 for a JSON body
- * escaping half a surrogate pair. For the methods that may carry a body (`createApp` mounts it for those).
+ * holding text Postgres cannot store. For the methods that may carry a body (`createApp` mounts it for
+ * those).
  * Multipart bodies are streamed by the routes that take them, under their own (larger) limit.
  */
 export function bodyRules(maxJsonBytes: number): MiddlewareHandler<AppEnv> {

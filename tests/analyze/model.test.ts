@@ -249,6 +249,20 @@ describe("output_schema", () => {
   });
 });
 
+describe("a model answer Postgres could not store as it is", () => {
+  it("escaping U+0000 or half a surrogate pair: the result is stored without them, not a failed analysis", async () => {
+    finalAnswer = String.raw`{"summary": "Panels\u0000 on the \ud800roof.", "key_points": ["Payback\u0000"], "data": {"k\udc00": 1}}`;
+    const params = { output_schema: { type: "object" } };
+    const id = await accepted(await submit(t, editor.token, { text: ARTICLE, params }));
+    const ready = await waitForAnalysis(t, editor.token, id, "ready");
+    expect(ready.result).toMatchObject({
+      summary: "Panels on the \uFFFDroof.",
+      key_points: ["Payback"],
+      data: { "k\uFFFD": 1 },
+    });
+  });
+});
+
 describe("cancel", () => {
   it("stops a running analysis between chunks", async () => {
     chat.defaults.tokenDelayMs = 0;

@@ -45,6 +45,18 @@ describe("input refused on every route", () => {
       expect(await messagesOf(t, token, chatId)).toEqual([]);
     });
 
+    it("in text an analysis would read later: 422 naming the field, not an analysis failed as binary", async () => {
+      const res = await t.call("/api/analyze", {
+        method: "POST",
+        token: team.editor.token,
+        json: { text: `Panels on the roof.${NUL} The board agreed.` },
+      });
+      expect(res.status).toBe(422);
+      const body = await readJson<Refusal>(res);
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.details.issues.map((issue) => issue.path)).toEqual(["text"]);
+    });
+
     it("in a query string filter: 422", async () => {
       await expectRefused(await t.call(`/api/chats?q=a%00b`, { token: team.reader.token }));
     });

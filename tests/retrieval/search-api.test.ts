@@ -111,12 +111,20 @@ describe("POST /api/rag/search", () => {
       expect(huge.status).toBe(413);
     });
 
-    it("searches a query with control characters inside instead of failing", async () => {
+    it("searches a query with invisible characters inside instead of failing", async () => {
       const page = await searchOk(t, team.reader.token, {
-        query: "vacation\u0000policy\u200b",
+        query: "vacation\u200bpolicy\u0007",
         mode: "lexical",
       });
       expect(page.items[0]?.document_id).toBe(docs.handbook);
+    });
+
+    it("answers 422 naming the query when it holds U+0000, as every JSON body does", async () => {
+      const { status, body } = await search(t, team.reader.token, { query: "vacation\u0000policy" });
+      expect(status).toBe(422);
+      expect(body).toMatchObject({
+        error: { code: "validation_failed", details: { issues: [{ path: "query" }] } },
+      });
     });
 
     it("answers 422 to malformed filters", async () => {

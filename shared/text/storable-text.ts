@@ -1,0 +1,26 @@
+/**
+ * What Postgres cannot store in `text` or `jsonb`: the NUL character (refused), and half of a surrogate
+ * pair without its other half (not a character: refused in `jsonb`, turned into U+FFFD in `text`).
+ * JSON can carry both, escaped (`"\u0000"`, `"\uD800"`).
+ */
+const NUL = "\u0000";
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Why Postgres could not store `text` as it is, or null when it could. */
+export function unstorableReason(text: string): string | null {
+  if (text.includes(NUL)) return "text must not contain the NUL character (U+0000)";
+  LONE_SURROGATE.lastIndex = 0;
+  if (LONE_SURROGATE.test(text))
+    return "not valid Unicode text: half a surrogate pair (\\uD800–\\uDFFF) alone";
+  return null;
+}
+
+/** Every string and key of a parsed JSON value, storable: NUL dropped, a lone surrogate made U+FFFD. */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === "string") return value.replaceAll(NUL, "").replace(LONE_SURROGATE, "\uFFFD");
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [storableJson(key) as string, storableJson(item)]),
+  );
+}
