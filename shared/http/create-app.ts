@@ -42,7 +42,7 @@ export function createApp(deps: Deps, routeGroups: OpenAPIHono<AppEnv>[]): OpenA
       }),
     );
   }
-  app.on(WRITE_METHODS, "*", bodyRules(deps.config.BODY_LIMIT_BYTES), idempotency());
+  app.on(WRITE_METHODS, "*", bodyRules(deps.config.BODY_LIMIT_BYTES), idempotency);
   app.route("/", healthRoutes());
   for (const group of routeGroups) app.route("/", group);
   app.onError(handleError);

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import { ApiError, type ErrorCode, errorEnvelope } from "../errors.ts";
+import { NUL_REFUSED } from "../text/storable-text.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestLog } from "./request-context.ts";
 
@@ -26,7 +27,7 @@ function toApiError(error: unknown): ApiError {
   }
   // Valid JSON, a query string or a form field may carry U+0000; Postgres refuses to store it in text.
   if (isPgError(error, PG_ERROR.characterNotInRepertoire, PG_ERROR.untranslatableCharacter)) {
-    return new ApiError("validation_failed", "text must not contain the NUL character (U+0000)");
+    return new ApiError("validation_failed", NUL_REFUSED);
   }
   return new ApiError("internal", "internal error");
 }

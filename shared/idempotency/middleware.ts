@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler, Next } from "hono";
+import type { Context, Next } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { requestPrincipal } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
@@ -99,18 +99,14 @@ function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
 }
 
 /**
- * `Idempotency-Key` on POST/PUT/PATCH/DELETE, the methods `createApp` mounts it for (draft-ietf-httpapi-idempotency-key-header), scoped by
- * principal + method + path + key: the first request runs and its response is kept for
+ * `Idempotency-Key` on POST/PUT/PATCH/DELETE, the methods `createApp` mounts it for
+ * (draft-ietf-httpapi-idempotency-key-header), scoped by principal + method + path + key: the first request runs and its response is kept for
  * IDEMPOTENCY_TTL_SECONDS; a retry with the same body gets that response again with
  * `Idempotent-Replayed: true`; another body under the same key → 422 `idempotency_key_mismatch`; a retry
  * while the first still runs → 409 with Retry-After. Streams, 5xx and 429 are not kept. Without a valid
  * bearer token there is no principal to scope to and the route's own 401 answers.
  */
-export function idempotency(): MiddlewareHandler<AppEnv> {
-  return protect;
-}
-
-async function protect(c: Context<AppEnv>, next: Next): Promise<Response | undefined> {
+export async function idempotency(c: Context<AppEnv>, next: Next): Promise<Response | undefined> {
   const header = requestHeader(c, "idempotency-key");
   if (header === undefined) {
     await next();

@@ -6,12 +6,15 @@
 const NUL = "\u0000";
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+export const NUL_REFUSED = "text must not contain the NUL character (U+0000)";
+
 /** Why Postgres could not store `text` as it is, or null when it could. */
 export function unstorableReason(text: string): string | null {
-  if (text.includes(NUL)) return "text must not contain the NUL character (U+0000)";
-  LONE_SURROGATE.lastIndex = 0;
-  if (LONE_SURROGATE.test(text))
+  if (text.includes(NUL)) return NUL_REFUSED;
+  // `search`, unlike `test`, neither reads nor moves the global expression's lastIndex.
+  if (text.search(LONE_SURROGATE) !== -1) {
     return "not valid Unicode text: half a surrogate pair (\\uD800–\\uDFFF) alone";
+  }
   return null;
 }
 

@@ -9,6 +9,14 @@ interface Refusal {
   error: { code: string; details: { issues: { path: string; message: string }[] } };
 }
 
+/** A 422 `validation_failed` whose one issue names the field at `path`. */
+async function expectRefusedAt(res: Response, path: string) {
+  expect(res.status).toBe(422);
+  const body = await readJson<Refusal>(res);
+  expect(body.error.code).toBe("validation_failed");
+  expect(body.error.details.issues.map((issue) => issue.path)).toEqual([path]);
+}
+
 /** Input every route is refused in the same way: a 422 saying why, never a 500, nothing half-stored. */
 describe("input refused on every route", () => {
   let t: TestApp;
@@ -51,10 +59,7 @@ describe("input refused on every route", () => {
         token: team.editor.token,
         json: { text: `Panels on the roof.${NUL} The board agreed.` },
       });
-      expect(res.status).toBe(422);
-      const body = await readJson<Refusal>(res);
-      expect(body.error.code).toBe("validation_failed");
-      expect(body.error.details.issues.map((issue) => issue.path)).toEqual(["text"]);
+      await expectRefusedAt(res, "text");
     });
 
     it("in a query string filter: 422", async () => {
@@ -82,12 +87,6 @@ describe("input refused on every route", () => {
    */
   describe("half a surrogate pair escaped in JSON", () => {
     const LONE = "\ud800";
-    const expectRefusedAt = async (res: Response, path: string) => {
-      expect(res.status).toBe(422);
-      const body = await readJson<Refusal>(res);
-      expect(body.error.code).toBe("validation_failed");
-      expect(body.error.details.issues.map((issue) => issue.path)).toEqual([path]);
-    };
 
     it("in a user's login given by an admin: 422 naming the field, and no user is created", async () => {
       const res = await t.call("/api/auth/users", {
