@@ -10,6 +10,7 @@ import {
 } from "../embeddings/retry.ts";
 import type { Logger } from "../logger.ts";
 import { type PostedResponse, postJson } from "../net/post-json.ts";
+import { storableText } from "../text/storable-text.ts";
 import { startModelCallSpan } from "../tracing/model-call-span.ts";
 import { LanguageModelError } from "./errors.ts";
 import type { CompletionEvent, CompletionRequest, CompletionUsage, LanguageModel } from "./port.ts";
@@ -144,6 +145,7 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
       let finishReason: string | null = null;
       let usage: CompletionUsage | null = null;
       let ended = false;
+      const deltas = storableDeltas();
       try {
         for await (const data of sseData(response.body)) {
           if (data.trim() === "[DONE]") {
@@ -169,11 +171,11 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
           }
           usage = toUsage(chunk.usage) ?? usage;
           const choice = chunk.choices?.[0];
-          // U+0000 is dropped: Postgres text cannot hold it, so an answer carrying one could not be stored.
-          const text = (choice?.delta?.content ?? choice?.message?.content)?.replaceAll("\u0000", "");
-          if (text) {
+          const content = choice?.delta?.content ?? choice?.message?.content;
+          if (content) {
             clearTimeout(timer);
-            yield { type: "delta", text };
+            const text = deltas.next(content);
+            if (text) yield { type: "delta", text };
           }
           if (choice?.finish_reason) finishReason = choice.finish_reason;
         }
@@ -187,6 +189,8 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
           retryable: true,
         });
       }
+      const rest = deltas.end();
+      if (rest) yield { type: "delta", text: rest };
       yield { type: "done", finishReason: finishReason ?? "stop", usage };
     } catch (error) {
       span.failed(error instanceof AttemptFailure ? error.failure.reason : "canceled");
@@ -260,6 +264,26 @@ export function createOpenAiChatModel(options: OpenAiChatModelOptions): Language
     stream(request) {
       const slot = holdSlot(options.limiter, options, request.signal);
       return releasingIterable(generate(request, slot.granted), slot.release);
+    },
+  };
+}
+
+/**
+ * Deltas as Postgres can store the answer they make up (see `storableText`). A delta ending in the first
+ * half of a surrogate pair keeps it back until the next one, which may start with the second half.
+ */
+function storableDeltas() {
+  let held = "";
+  return {
+    next(content: string): string {
+      const text = held + content;
+      const last = text.charCodeAt(text.length - 1);
+      const split = last >= 0xd800 && last <= 0xdbff;
+      held = split ? text.slice(-1) : "";
+      return storableText(split ? text.slice(0, -1) : text);
+    },
+    end(): string {
+      return storableText(held);
     },
   };
 }

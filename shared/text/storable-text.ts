@@ -18,9 +18,14 @@ export function unstorableReason(text: string): string | null {
   return null;
 }
 
-/** Every string and key of a parsed JSON value, storable: NUL dropped, a lone surrogate made U+FFFD. */
+/** `text` as Postgres can store it: NUL dropped, a lone surrogate made U+FFFD. */
+export function storableText(text: string): string {
+  return text.replaceAll(NUL, "").replace(LONE_SURROGATE, "\uFFFD");
+}
+
+/** Every string and key of a parsed JSON value, made storable. */
 export function storableJson(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll(NUL, "").replace(LONE_SURROGATE, "\uFFFD");
+  if (typeof value === "string") return storableText(value);
   if (Array.isArray(value)) return value.map(storableJson);
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(

@@ -124,16 +124,18 @@ describe("chat answers against an OpenAI-compatible model server", () => {
     expect(stored[0]?.id).toBe(answer.user_message_id);
   });
 
-  it("stores an answer whose model sent the NUL character (U+0000), without it", async () => {
+  it("stores an answer whose model sent text Postgres cannot hold: U+0000 dropped, a lone surrogate U+FFFD", async () => {
     const chatId = await newChat(t, user.token);
-    model.next({ reply: "Nine\u0000 in the morning." });
+    // A pair split across two deltas is one character, not two lone halves.
+    model.next({ reply: ["Nine\u0000 ", "\ud83d", "\udd58 sharp,", " not \ud800", " ten."] });
     const res = await ask(chatId, { content: "When does the office open?", use_rag: false });
     expect(res.status).toBe(200);
-    expect((await readJson<AnswerJson>(res)).assistant_message.content).toBe("Nine in the morning.");
+    const expected = "Nine \u{1F558} sharp, not \ufffd ten.";
+    expect((await readJson<AnswerJson>(res)).assistant_message.content).toBe(expected);
     const stored = await messagesOf(t, user.token, chatId);
     expect(stored.map((m) => [m.role, m.status, m.content])).toEqual([
       ["user", "complete", "When does the office open?"],
-      ["assistant", "complete", "Nine in the morning."],
+      ["assistant", "complete", expected],
     ]);
   });
 

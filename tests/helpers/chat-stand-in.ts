@@ -8,8 +8,11 @@ import type { ModelServer, RouteContext } from "./model-server.ts";
  */
 
 export interface ChatScript {
-  /** The answer; a function sees the request body. Default: a sentence citing [1]. */
-  reply?: string | ((body: ChatRequestBody) => string);
+  /**
+   * The answer, streamed a word a delta, or the exact deltas to stream; a function sees the request
+   * body. Default: a sentence citing [1].
+   */
+  reply?: string | string[] | ((body: ChatRequestBody) => string);
   firstTokenDelayMs?: number;
   tokenDelayMs?: number;
   /** After `tokens` deltas: send an error chunk (`error-event`) or drop the connection (`reset`). */
@@ -73,8 +76,10 @@ export function addChatCompletions(server: ModelServer, defaults: ChatScript = {
   async function handle({ req, res, body }: RouteContext): Promise<void> {
     const request = (body ?? {}) as ChatRequestBody;
     const script = { ...state.defaults, ...(queue.shift() ?? {}) };
-    const reply =
+    const scripted =
       typeof script.reply === "function" ? script.reply(request) : (script.reply ?? DEFAULT_REPLY);
+    const deltas = typeof scripted === "string" ? replyDeltas(scripted) : scripted;
+    const reply = typeof scripted === "string" ? scripted : scripted.join("");
     const id = `chatcmpl-standin-${Date.now()}`;
     const model = request.model ?? "stand-in";
     open++;
@@ -95,7 +100,7 @@ export function addChatCompletions(server: ModelServer, defaults: ChatScript = {
           object: "chat.completion",
           model,
           choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 11, completion_tokens: replyDeltas(reply).length },
+          usage: { prompt_tokens: 11, completion_tokens: deltas.length },
         }),
       );
       completed++;
@@ -112,7 +117,6 @@ export function addChatCompletions(server: ModelServer, defaults: ChatScript = {
       });
     chunk({ role: "assistant", content: "" });
     await wait(script.firstTokenDelayMs ?? 0, res);
-    const deltas = replyDeltas(reply);
     for (let i = 0; i < deltas.length; i++) {
       if (res.destroyed) return;
       if (script.failAfter && i === script.failAfter.tokens) {
