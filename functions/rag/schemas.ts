@@ -84,7 +84,10 @@ export const UploadUrlSchema = z
     headers: z
       .record(z.string(), z.string())
       .openapi({ description: "Headers the PUT must carry exactly (may be empty)" }),
-    key: z.string().openapi({ description: "The blob key the file is stored under" }),
+    key: z.string().openapi({
+      description:
+        "The blob key the PUT writes; complete moves the file from there to the document's own blob",
+    }),
     expires_in: z.number().int().openapi({ description: "Seconds the put_url stays valid" }),
   })
   .openapi("UploadUrl");

@@ -1,11 +1,13 @@
 import type { Role } from "../../db/types.ts";
 import type { ContentDeps } from "../../shared/content-deps.ts";
+import { abandonUpload } from "../../shared/documents/abandon-upload.ts";
 import { completeSignedUpload } from "../../shared/documents/complete-upload.ts";
-import { discardUpload } from "../../shared/documents/upload.ts";
+import { ApiError } from "../../shared/errors.ts";
 
 /**
  * Uploads past their deadline: completed when the bytes arrived (the client never called `complete`),
- * otherwise removed with any partial blob. Refused uploads (empty, too large) are removed too.
+ * otherwise removed with any partial blob. Refused uploads (none arrived, empty, too large, a duplicate)
+ * are removed too; one that fails for another reason (storage down) is left for the next run.
  */
 export async function expireUploads(deps: ContentDeps) {
   const due = await deps.db
@@ -23,12 +25,6 @@ export async function expireUploads(deps: ContentDeps) {
       userId: document.uploaded_by ?? "",
       role: "editor" as Role,
     };
-    const arrived = await deps.blobStore.head(document.blob_key);
-    if (!arrived) {
-      await discardUpload(deps.db, scope, document.id);
-      expired += 1;
-      continue;
-    }
     try {
       await completeSignedUpload(deps, scope, document, {
         maxBytes: deps.config.UPLOAD_LIMIT_BYTES,
@@ -36,7 +32,12 @@ export async function expireUploads(deps: ContentDeps) {
       });
       completed += 1;
     } catch (error) {
-      deps.log.info({ err: error, document_id: document.id }, "expired upload refused");
+      if (!(error instanceof ApiError)) {
+        deps.log.warn({ err: error, document_id: document.id }, "could not complete an expired upload");
+        continue;
+      }
+      deps.log.info({ reason: error.message, document_id: document.id }, "expired upload removed");
+      await abandonUpload(deps, scope, document);
       expired += 1;
     }
   }

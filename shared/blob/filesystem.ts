@@ -104,6 +104,17 @@ export async function createFilesystemBlobStore(options: FilesystemBlobStoreOpti
       }
     },
 
+    async move(from, to) {
+      const target = objectPath(to);
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await rename(objectPath(from), target);
+      } catch (error) {
+        if (isMissing(error)) throw new BlobNotFoundError(from);
+        throw error;
+      }
+    },
+
     async delete(key) {
       await rm(objectPath(key), { force: true });
     },

@@ -53,6 +53,11 @@ export interface BlobStore {
   /** Whole object in memory; BlobTooLargeError over `maxBytes`. */
   getBytes(key: string, maxBytes?: number): Promise<Buffer>;
   head(key: string): Promise<{ size: number } | null>;
+  /**
+   * Moves the object at `from` to `to`, replacing what `to` held; BlobNotFoundError when `from` does not
+   * exist. Whoever can still write `from` (a signed PUT URL) can no longer change `to`.
+   */
+  move(from: string, to: string): Promise<void>;
   /** Idempotent: deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
   /**

@@ -4,6 +4,7 @@ import {
   type BucketLocationConstraint,
   type CompletedPart,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -212,6 +213,24 @@ export async function createS3BlobStore(options: S3BlobStoreOptions): Promise<Bl
         if (isNotFound(error)) return null;
         throw error;
       }
+    },
+
+    /** A server-side copy, then the source is deleted: S3 has no rename. */
+    async move(from, to) {
+      try {
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            // Keys hold only [a-z0-9._/-]: nothing in them needs URL-encoding.
+            CopySource: `${bucket}/${assertBlobKey(from)}`,
+            Key: assertBlobKey(to),
+          }),
+        );
+      } catch (error) {
+        if (isNotFound(error)) throw new BlobNotFoundError(from);
+        throw error;
+      }
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
     },
 
     async delete(key) {

@@ -7,7 +7,7 @@ import { ByteMeter, chunksOf } from "../blob/streams.ts";
 import type { Logger } from "../logger.ts";
 import { abandonUpload } from "./abandon-upload.ts";
 import { getDocument } from "./service.ts";
-import { type AcceptResult, acceptUpload } from "./upload.ts";
+import { type AcceptResult, acceptUpload, signedUploadKey } from "./upload.ts";
 import { duplicateOf, emptyFile, fileTooLarge, notUploading, uploadMissing } from "./upload-errors.ts";
 
 /** Size and SHA-256 of a stored blob, read as a stream; BlobTooLargeError past `maxBytes`. */
@@ -17,25 +17,43 @@ async function hashBlob(store: BlobStore, key: string, maxBytes: number): Promis
   return meter.result();
 }
 
+type Ports = { db: Kysely<DB>; blobStore: BlobStore; log: Logger };
+
+/** An empty file or one over the limit is removed (row and blobs) and refused. */
+async function refuseBadSize(ports: Ports, scope: Scope, document: Document, size: number, maxBytes: number) {
+  if (size > 0 && size <= maxBytes) return;
+  await abandonUpload(ports, scope, document);
+  throw size === 0 ? emptyFile() : fileTooLarge(maxBytes);
+}
+
 /**
  * Finishes an upload whose bytes arrived by a signed URL (used by the `complete` route and by maintenance
  * for clients that never called it): the object must exist, hold at least one byte and at most the limit
- * — a presigned S3 PUT cannot be size-limited, so the limit is enforced here. A refused upload is removed
- * (row and blob); identical content already in the tenant is a 409 naming it.
+ * — a presigned S3 PUT cannot be size-limited, so the limit is enforced here. The bytes are moved to the
+ * document's blob before they are hashed, out of the signed URL's reach. A refused upload is removed
+ * (row and blobs); identical content already in the tenant is a 409 naming it.
  */
 export async function completeSignedUpload(
-  ports: { db: Kysely<DB>; blobStore: BlobStore; log: Logger },
+  ports: Ports,
   scope: Scope,
   document: Document,
   limits: { maxBytes: number; maxAttempts: number },
 ): Promise<Document> {
   if (document.status !== "uploading") throw notUploading(document.status);
+  const incoming = signedUploadKey(document);
+  const pending = await ports.blobStore.head(incoming);
+  if (pending) {
+    // Refused before the move, so an oversized object is never copied.
+    await refuseBadSize(ports, scope, document, pending.size, limits.maxBytes);
+    await ports.blobStore.move(incoming, document.blob_key).catch((error: unknown) => {
+      // A concurrent complete moved it first.
+      if (!(error instanceof BlobNotFoundError)) throw error;
+    });
+  }
+  // Also what an earlier complete moved and did not get to accept.
   const head = await ports.blobStore.head(document.blob_key);
   if (!head) throw uploadMissing();
-  if (head.size === 0 || head.size > limits.maxBytes) {
-    await abandonUpload(ports, scope, document);
-    throw head.size === 0 ? emptyFile() : fileTooLarge(limits.maxBytes);
-  }
+  await refuseBadSize(ports, scope, document, head.size, limits.maxBytes);
   let stored: PutResult;
   try {
     stored = await hashBlob(ports.blobStore, document.blob_key, limits.maxBytes);

@@ -7,6 +7,14 @@ import { blobKey } from "../blob/index.ts";
 import { documentJobKey } from "../queue/catalog.ts";
 import { enqueue } from "../queue/enqueue.ts";
 
+/**
+ * Where a signed PUT URL writes, beside the document's own blob: `complete` moves the bytes to the blob,
+ * so a PUT that comes later (the URL is valid until it expires) cannot change an accepted document.
+ */
+export function signedUploadKey(document: Pick<Document, "tenant_id" | "id">): string {
+  return blobKey(document.tenant_id, "uploads", document.id, "incoming");
+}
+
 export interface NewDocument {
   name: string;
   tags: string[];

@@ -110,6 +110,19 @@ export function blobStoreContract(name: string, setup: () => Promise<ContractHar
       expect((await store.getBytes(key("overwrite"))).toString()).toBe("second");
     });
 
+    it("moves an object to another key, replacing what was there", async () => {
+      await store.put(key("moved", "incoming"), Buffer.from("the upload"));
+      await store.put(key("moved"), Buffer.from("older bytes"));
+      await store.move(key("moved", "incoming"), key("moved"));
+      expect((await store.getBytes(key("moved"))).toString()).toBe("the upload");
+      expect(await store.head(key("moved", "incoming"))).toBeNull();
+      // Writing the old key again leaves the moved object alone.
+      await store.put(key("moved", "incoming"), Buffer.from("a late PUT"));
+      expect((await store.getBytes(key("moved"))).toString()).toBe("the upload");
+      await expect(store.move(key("never-stored"), key("moved"))).rejects.toBeInstanceOf(BlobNotFoundError);
+      expect((await store.getBytes(key("moved"))).toString()).toBe("the upload");
+    });
+
     it("throws BlobTooLargeError past maxBytes and leaves nothing behind", async () => {
       const source = Readable.from(pattern(3 * MiB));
       await expect(store.put(key("too-big"), source, { maxBytes: 2 * MiB })).rejects.toBeInstanceOf(
@@ -234,6 +247,8 @@ export function blobStoreContract(name: string, setup: () => Promise<ContractHar
         await expect(store.get(bad), bad).rejects.toBeInstanceOf(InvalidBlobKeyError);
         await expect(store.head(bad), bad).rejects.toBeInstanceOf(InvalidBlobKeyError);
         await expect(store.delete(bad), bad).rejects.toBeInstanceOf(InvalidBlobKeyError);
+        await expect(store.move(bad, key("x")), bad).rejects.toBeInstanceOf(InvalidBlobKeyError);
+        await expect(store.move(key("x"), bad), bad).rejects.toBeInstanceOf(InvalidBlobKeyError);
         await expect(
           store.signedPutUrl(bad, { expiresInSeconds: 60, maxBytes: 10 }),
           bad,

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DocumentStatus } from "../../db/types.ts";
 import { MAINTENANCE } from "../../jobs/maintenance/index.ts";
 import { CRONTAB } from "../../jobs/task-list.ts";
-import { blobKey } from "../../shared/blob/index.ts";
+import { type BlobStore, blobKey } from "../../shared/blob/index.ts";
 import { enqueue, removePendingJob } from "../../shared/queue/enqueue.ts";
 import { pointId } from "../../shared/vectors/point-id.ts";
 import { readJson, startTestApp, type TestApp } from "../helpers/app.ts";
@@ -114,6 +114,22 @@ describe("maintenance jobs", () => {
 
     worker = await startTestWorker(t);
     await waitForStatus(t, arrived.id, "ready");
+  });
+
+  it("expire-uploads leaves an upload it could not read for the next run, bytes and row kept", async () => {
+    const upload = await startPresignedUpload("storage-down.txt");
+    await putFile(upload, prose(4, 113));
+    await expire(upload.id);
+    const storageDown: BlobStore = Object.create(t.deps.blobStore);
+    storageDown.head = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:9000"));
+
+    const report = await MAINTENANCE["expire-uploads"]({ ...t.deps, blobStore: storageDown });
+    expect(report).toEqual({ completed: 0, expired: 0 });
+    expect((await documentRow(upload.id))?.status).toBe("uploading");
+    expect(await t.deps.blobStore.head(upload.key)).not.toBeNull();
+
+    expect(await MAINTENANCE["expire-uploads"](t.deps)).toEqual({ completed: 1, expired: 0 });
+    expect((await documentRow(upload.id))?.status).toBe("queued");
   });
 
   it("watchdog re-enqueues a stuck document at its own stage, then fails it the second time", async () => {

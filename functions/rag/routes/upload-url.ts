@@ -4,7 +4,7 @@ import { scopeOf } from "../../../shared/auth/principal.ts";
 import { contentDeps } from "../../../shared/content-deps.ts";
 import { abandonUpload } from "../../../shared/documents/abandon-upload.ts";
 import { validateDocumentName, validateTags } from "../../../shared/documents/names.ts";
-import { beginDocument } from "../../../shared/documents/upload.ts";
+import { beginDocument, signedUploadKey } from "../../../shared/documents/upload.ts";
 import { fileTooLarge } from "../../../shared/documents/upload-errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
@@ -55,8 +55,9 @@ export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
       tags,
       expiresAt: new Date(Date.now() + ttl * 1000),
     });
+    const key = signedUploadKey(document);
     try {
-      const signed = await deps.blobStore.signedPutUrl(document.blob_key, {
+      const signed = await deps.blobStore.signedPutUrl(key, {
         expiresInSeconds: ttl,
         maxBytes: limit,
       });
@@ -66,7 +67,7 @@ export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
           put_url: signed.url,
           method: signed.method,
           headers: signed.headers,
-          key: document.blob_key,
+          key,
           expires_in: ttl,
         },
         201,

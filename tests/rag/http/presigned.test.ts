@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blobKey } from "../../../shared/blob/index.ts";
 import { signBlobToken } from "../../../shared/blob/signed-url.ts";
 import { errorCode, readJson, startTestApp, type TestApp } from "../../helpers/app.ts";
+import { startS3Server, type TestS3Server } from "../../helpers/s3-server.ts";
 import { createTeam, type TestUser } from "../../helpers/users.ts";
 import { type DocumentJson, documentRow, type ErrorJson, jobsOf, sha256, uploadText } from "./helpers.ts";
 
@@ -45,7 +47,8 @@ describe("presigned uploads (filesystem blob store)", () => {
     expect(pathOf(started.put_url)).toMatch(/^\/api\/rag\/blobs\/[\w-]+\.[\w-]+$/);
     const row = await documentRow(t.deps, started.id);
     expect(row).toMatchObject({ status: "uploading", name: "report.pdf", tags: ["q1", "finance"] });
-    expect(started.key).toBe(row?.blob_key);
+    // The PUT lands beside the document's blob, which only `complete` writes.
+    expect(started.key.startsWith(`${row?.blob_key}/`)).toBe(true);
     const expiresIn = ((row?.upload_expires_at?.getTime() ?? 0) - Date.now()) / 1000;
     expect(expiresIn).toBeGreaterThan(590);
     expect(expiresIn).toBeLessThanOrEqual(600);
@@ -75,6 +78,31 @@ describe("presigned uploads (filesystem blob store)", () => {
     const again = await complete(started.id);
     expect(again.status).toBe(409);
     expect((await readJson<ErrorJson>(again)).error.details).toEqual({ status: "queued" });
+  });
+
+  it("keeps an accepted upload as it was: a PUT after complete, while the URL is still valid, changes nothing", async () => {
+    const content = `accepted ${randomBytes(8).toString("hex")}`;
+    const started = await startUpload();
+    expect((await putTo(started.put_url, content)).status).toBe(200);
+    expect((await complete(started.id)).status).toBe(202);
+    expect((await putTo(started.put_url, "replaced after the fact")).status).toBe(200);
+    const row = await documentRow(t.deps, started.id);
+    expect(row?.content_hash).toBe(sha256(content));
+    expect((await t.deps.blobStore.getBytes(row?.blob_key ?? "")).toString()).toBe(content);
+  });
+
+  it("completes an upload whose bytes an earlier complete moved but did not get to accept", async () => {
+    const content = `moved ${randomBytes(8).toString("hex")}`;
+    const started = await startUpload();
+    expect((await putTo(started.put_url, content)).status).toBe(200);
+    const documentKey = blobKey(editor.tenantId, "uploads", started.id);
+    await t.deps.blobStore.move(started.key, documentKey);
+    const done = await complete(started.id);
+    expect(done.status).toBe(202);
+    expect(await readJson<DocumentJson>(done)).toMatchObject({
+      status: "queued",
+      content_hash: sha256(content),
+    });
   });
 
   it("answers 409 to a complete before the PUT, and keeps the upload open", async () => {
@@ -237,5 +265,54 @@ describe("completing a presigned upload over the limit", () => {
     expect((await readJson<ErrorJson>(done)).error.details).toEqual({ limit_bytes: 1024 });
     expect(await documentRow(t.deps, started.id)).toBeUndefined();
     expect(await t.deps.blobStore.head(started.key)).toBeNull();
+  });
+});
+
+describe("presigned uploads (S3 blob store)", () => {
+  let s3: TestS3Server;
+  let t: TestApp;
+  let editor: TestUser;
+  beforeAll(async () => {
+    s3 = await startS3Server("presigned");
+    t = await startTestApp({
+      env: {
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: s3.bucket,
+        S3_REGION: s3.region,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      },
+    });
+    ({ editor } = await createTeam(t.deps));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+  });
+
+  it("takes the PUT at S3 and completes; a later PUT to the same URL leaves the accepted bytes alone", async () => {
+    const content = `straight to S3 ${randomBytes(8).toString("hex")}`;
+    const res = await t.call("/api/rag/upload-url", {
+      method: "POST",
+      token: editor.token,
+      json: { name: "s3.txt" },
+    });
+    const started = await readJson<UploadUrlJson>(res);
+    expect(new URL(started.put_url).origin).toBe(new URL(s3.endpoint).origin);
+    const put = (body: string) => fetch(started.put_url, { method: "PUT", headers: started.headers, body });
+    expect((await put(content)).status).toBe(200);
+
+    const done = await t.call(`/api/rag/${started.id}/complete`, { method: "POST", token: editor.token });
+    expect(done.status).toBe(202);
+    expect(await readJson<DocumentJson>(done)).toMatchObject({
+      status: "queued",
+      size_bytes: Buffer.byteLength(content),
+      content_hash: sha256(content),
+    });
+    expect(await t.deps.blobStore.head(started.key)).toBeNull();
+
+    expect((await put("replaced after the fact")).status).toBe(200);
+    const row = await documentRow(t.deps, started.id);
+    expect((await t.deps.blobStore.getBytes(row?.blob_key ?? "")).toString()).toBe(content);
   });
 });
