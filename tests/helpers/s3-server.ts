@@ -11,6 +11,8 @@ export interface TestS3Server {
   region: string;
   accessKeyId: "S3RVER";
   secretAccessKey: "S3RVER";
+  /** The S3_* settings that point Quarry at this server. */
+  quarryEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -71,12 +73,20 @@ export async function startS3Server(bucket = "quarry-test"): Promise<TestS3Serve
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     bucket,
     region: "us-east-1",
     accessKeyId: "S3RVER",
     secretAccessKey: "S3RVER",
+    quarryEnv: {
+      S3_ENDPOINT: endpoint,
+      S3_BUCKET: bucket,
+      S3_REGION: "us-east-1",
+      S3_ACCESS_KEY_ID: "S3RVER",
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+    },
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -63,11 +63,7 @@ describe("ingest: formats from upload to ready", () => {
       env: {
         CHUNK_MAX_TOKENS: "48",
         CHUNK_OVERLAP_TOKENS: "8",
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_REGION: s3.region,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...s3.quarryEnv,
       },
     });
     ({ editor } = await createTeam(t.deps));

@@ -43,11 +43,7 @@ describe("ingest: cancel, retry and delete", () => {
         EMBEDDINGS_BATCH_SIZE: "2",
         EMBEDDINGS_CONCURRENCY: "1",
         EMBEDDINGS_MAX_RETRIES: "0",
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_REGION: s3.region,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...s3.quarryEnv,
       },
     });
     ({ editor } = await createTeam(t.deps));

@@ -274,15 +274,7 @@ describe("presigned uploads (S3 blob store)", () => {
   let editor: TestUser;
   beforeAll(async () => {
     s3 = await startS3Server("presigned");
-    t = await startTestApp({
-      env: {
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_REGION: s3.region,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      },
-    });
+    t = await startTestApp({ env: s3.quarryEnv });
     ({ editor } = await createTeam(t.deps));
   });
   afterAll(async () => {
