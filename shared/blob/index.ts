@@ -7,7 +7,7 @@ import { createS3BlobStore } from "./s3.ts";
 import { loadBlobSigningSecret } from "./signing-secret.ts";
 
 export { BlobNotFoundError, BlobTooLargeError, InvalidBlobKeyError } from "./errors.ts";
-export { type BlobKind, blobKey, blobPrefix } from "./keys.ts";
+export { type BlobKind, blobKey, blobPrefix, parseBlobKey } from "./keys.ts";
 export type { BlobStore } from "./port.ts";
 
 type BlobConfig = Pick<

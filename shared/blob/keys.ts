@@ -31,6 +31,18 @@ export function normalizeBlobPrefix(prefix: string): string {
   return trimmed;
 }
 
+/** The parts of a key `blobKey()` made (InvalidBlobKeyError for anything else). */
+export function parseBlobKey(key: string): { tenantId: string; kind: BlobKind; id: string; suffix?: string } {
+  const [, tenantId, kind, id, suffix] = assertBlobKey(key).split("/") as [
+    "t",
+    string,
+    BlobKind,
+    string,
+    string | undefined,
+  ];
+  return suffix === undefined ? { tenantId, kind, id } : { tenantId, kind, id, suffix };
+}
+
 export function blobKey(tenantId: string, kind: BlobKind, id: string, suffix?: string): string {
   return assertBlobKey(`t/${tenantId}/${kind}/${id}${suffix === undefined ? "" : `/${suffix}`}`);
 }

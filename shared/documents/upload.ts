@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import type { DB, Document } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
-import { blobKey } from "../blob/index.ts";
+import { blobKey, parseBlobKey } from "../blob/index.ts";
 import { documentJobKey } from "../queue/catalog.ts";
 import { enqueue } from "../queue/enqueue.ts";
 
@@ -13,6 +13,20 @@ import { enqueue } from "../queue/enqueue.ts";
  */
 export function signedUploadKey(document: Pick<Document, "tenant_id" | "id">): string {
   return blobKey(document.tenant_id, "uploads", document.id, "incoming");
+}
+
+/** Whether a signed PUT to `key` may still write: the document it was made for waits for its bytes. */
+export async function awaitsSignedUpload(db: Kysely<DB>, key: string): Promise<boolean> {
+  const { tenantId, kind, id } = parseBlobKey(key);
+  if (kind !== "uploads" || key !== signedUploadKey({ tenant_id: tenantId, id })) return false;
+  const document = await db
+    .selectFrom("documents")
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", id)
+    .where("status", "=", "uploading")
+    .executeTakeFirst();
+  return document !== undefined;
 }
 
 export interface NewDocument {

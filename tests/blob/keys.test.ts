@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { contentDisposition } from "../../shared/blob/content-disposition.ts";
 import { InvalidBlobKeyError } from "../../shared/blob/errors.ts";
-import { blobKey, blobPrefix, isBlobKey, normalizeBlobPrefix } from "../../shared/blob/keys.ts";
+import { blobKey, blobPrefix, isBlobKey, normalizeBlobPrefix, parseBlobKey } from "../../shared/blob/keys.ts";
 
 const tenant = "6f1c9f5e-2b7a-4d0e-8c3b-1a2b3c4d5e6f";
 const doc = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -11,6 +11,23 @@ describe("blob keys", () => {
     expect(blobKey(tenant, "uploads", doc)).toBe(`t/${tenant}/uploads/${doc}`);
     expect(blobKey(tenant, "canonical", doc, "text.md")).toBe(`t/${tenant}/canonical/${doc}/text.md`);
     expect(isBlobKey(blobKey(tenant, "artifacts", doc, "result_v2.json"))).toBe(true);
+  });
+
+  it("parses a key back into its parts, and refuses anything else", () => {
+    expect(parseBlobKey(blobKey(tenant, "uploads", doc))).toEqual({
+      tenantId: tenant,
+      kind: "uploads",
+      id: doc,
+    });
+    expect(parseBlobKey(blobKey(tenant, "canonical", doc, "text.json"))).toEqual({
+      tenantId: tenant,
+      kind: "canonical",
+      id: doc,
+      suffix: "text.json",
+    });
+    for (const bad of ["", `t/${tenant}`, `t/${tenant}/other/${doc}`, `t/${tenant}/uploads/${doc}/a/b`]) {
+      expect(() => parseBlobKey(bad), bad).toThrow(InvalidBlobKeyError);
+    }
   });
 
   it("refuses suffixes, ids and tenants that could become paths", () => {

@@ -4,6 +4,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { contentDisposition } from "../../../shared/blob/content-disposition.ts";
 import { BlobNotFoundError, BlobTooLargeError } from "../../../shared/blob/index.ts";
 import { contentDeps } from "../../../shared/content-deps.ts";
+import { awaitsSignedUpload } from "../../../shared/documents/upload.ts";
 import { fileTooLarge } from "../../../shared/documents/upload-errors.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
@@ -20,7 +21,7 @@ const put = createRoute({
   path: "/api/rag/blobs/{token}",
   tags: ["documents"],
   summary: "Receive a presigned upload (filesystem blob store)",
-  description: `The put_url of POST /api/rag/upload-url when blobs are stored on the filesystem. The body is the file itself, in any content type, streamed to storage and refused (413) over the limit signed into the token. ${TOKEN_NOTE}`,
+  description: `The put_url of POST /api/rag/upload-url when blobs are stored on the filesystem. The body is the file itself, in any content type, streamed to storage and refused (413) over the limit signed into the token. Once the upload is completed or removed, the URL takes nothing more (409). ${TOKEN_NOTE}`,
   security: [],
   request: {
     params: BlobTokenParamsSchema,
@@ -32,7 +33,7 @@ const put = createRoute({
   },
   responses: {
     200: jsonResponse("Stored", StoredBlobSchema),
-    ...errorResponses(403),
+    ...errorResponses(403, 409),
     ...uploadTooLargeError,
   },
 });
@@ -67,9 +68,17 @@ export function blobRoutes(): OpenAPIHono<AppEnv> {
     .openapi(
       put,
       async (c) => {
-        const { blobStore } = contentDeps(c);
+        const { blobStore, db } = contentDeps(c);
         const token = blobStore.verifyUrlToken(c.req.valid("param").token, "put");
         if (!token) throw refused();
+        if (!(await awaitsSignedUpload(db, token.key))) {
+          throw new ApiError(
+            "conflict",
+            "this upload is closed: it was completed or removed",
+            {},
+            CONNECTION_CLOSE,
+          );
+        }
         if (token.contentType !== undefined && c.req.header("content-type") !== token.contentType) {
           throw new ApiError(
             "forbidden",

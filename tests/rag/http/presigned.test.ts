@@ -80,12 +80,15 @@ describe("presigned uploads (filesystem blob store)", () => {
     expect((await readJson<ErrorJson>(again)).error.details).toEqual({ status: "queued" });
   });
 
-  it("keeps an accepted upload as it was: a PUT after complete, while the URL is still valid, changes nothing", async () => {
+  it("closes the URL once the upload is completed: a later PUT is a 409 and changes nothing", async () => {
     const content = `accepted ${randomBytes(8).toString("hex")}`;
     const started = await startUpload();
     expect((await putTo(started.put_url, content)).status).toBe(200);
     expect((await complete(started.id)).status).toBe(202);
-    expect((await putTo(started.put_url, "replaced after the fact")).status).toBe(200);
+    const late = await putTo(started.put_url, "replaced after the fact");
+    expect(late.status).toBe(409);
+    expect(await errorCode(late)).toBe("conflict");
+    expect(await t.deps.blobStore.head(started.key)).toBeNull();
     const row = await documentRow(t.deps, started.id);
     expect(row?.content_hash).toBe(sha256(content));
     expect((await t.deps.blobStore.getBytes(row?.blob_key ?? "")).toString()).toBe(content);
@@ -122,6 +125,9 @@ describe("presigned uploads (filesystem blob store)", () => {
     expect(res.status).toBe(422);
     expect(await errorCode(res)).toBe("validation_failed");
     expect(await documentRow(t.deps, started.id)).toBeUndefined();
+    expect(await t.deps.blobStore.head(started.key)).toBeNull();
+    // The URL of a removed upload stores nothing more: no orphan blob.
+    expect((await putTo(started.put_url, "after the refusal")).status).toBe(409);
     expect(await t.deps.blobStore.head(started.key)).toBeNull();
   });
 
