@@ -108,7 +108,11 @@ export const configSchema = z.object({
   QDRANT_API_KEY: z.string().min(1).optional(),
 
   // Documents and ingestion
-  UPLOAD_LIMIT_BYTES: positiveInt.default(100 * 1024 * 1024),
+  /**
+   * At most 2 GiB: the extract stage reads a file whole, and a presigned upload is moved to the document's
+   * blob with one S3 copy request (5 GiB at most).
+   */
+  UPLOAD_LIMIT_BYTES: positiveInt.max(2 * 1024 ** 3).default(100 * 1024 * 1024),
   UPLOAD_URL_TTL_SECONDS: positiveInt.default(900),
   RATE_LIMIT_UPLOAD: ratePolicy.default({ limit: 60, windowSeconds: 60 }),
   CHUNK_MAX_TOKENS: z.coerce.number().int().min(32).max(8192).default(512),

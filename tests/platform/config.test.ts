@@ -37,6 +37,13 @@ describe("configuration", () => {
     }
   });
 
+  it("refuses an upload limit over 2 GiB (files are extracted whole, and moved with one S3 copy)", () => {
+    expect(loadConfig({ UPLOAD_LIMIT_BYTES: String(2 * 1024 ** 3) }).UPLOAD_LIMIT_BYTES).toBe(2 * 1024 ** 3);
+    const problems = problemsOf({ UPLOAD_LIMIT_BYTES: String(2 * 1024 ** 3 + 1) });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^UPLOAD_LIMIT_BYTES:/);
+  });
+
   it("never echoes a secret's value in the error", () => {
     const problems = problemsOf({ ADMIN_PASSWORD: "short", DATABASE_URL: "not a url with secret-pw" });
     expect(problems.join("\n")).not.toContain("short");
