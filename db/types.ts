@@ -94,6 +94,8 @@ export interface DocumentsTable {
   embedding_model: string | null;
   /** Presigned uploads only: when an upload never completed is expired by maintenance. */
   upload_expires_at: Date | null;
+  /** Presigned uploads only: the size the client declared, which `complete` holds the file to. */
+  declared_size_bytes: number | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -67,12 +67,10 @@ export const UploadUrlBodySchema = z
       example: "report.pdf",
     }),
     tags: tags.optional(),
-    size_bytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .optional()
-      .openapi({ description: "The size the client intends to upload; refused early (413) over the limit" }),
+    size_bytes: z.number().int().nonnegative().optional().openapi({
+      description:
+        "The size of the file the client will PUT: refused at once (413) over the limit; complete refuses (422) a stored file of another size",
+    }),
   })
   .openapi("UploadUrlRequest");
 

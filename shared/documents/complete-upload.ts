@@ -8,7 +8,14 @@ import type { Logger } from "../logger.ts";
 import { abandonUpload } from "./abandon-upload.ts";
 import { getDocument } from "./service.ts";
 import { type AcceptResult, acceptUpload, signedUploadKey } from "./upload.ts";
-import { duplicateOf, emptyFile, fileTooLarge, notUploading, uploadMissing } from "./upload-errors.ts";
+import {
+  duplicateOf,
+  emptyFile,
+  fileTooLarge,
+  notUploading,
+  sizeMismatch,
+  uploadMissing,
+} from "./upload-errors.ts";
 
 /** Size and SHA-256 of a stored blob, read as a stream; BlobTooLargeError past `maxBytes`. */
 async function hashBlob(store: BlobStore, key: string, maxBytes: number): Promise<PutResult> {
@@ -29,7 +36,8 @@ async function refuseBadSize(ports: Ports, scope: Scope, document: Document, siz
 /**
  * Finishes an upload whose bytes arrived by a signed URL (used by the `complete` route and by maintenance
  * for clients that never called it): the object must exist, hold at least one byte and at most the limit
- * — a presigned S3 PUT cannot be size-limited, so the limit is enforced here. The bytes are moved to the
+ * — a presigned S3 PUT cannot be size-limited, so the limit is enforced here — and as many as the client
+ * declared, if it did. The bytes are moved to the
  * document's blob before they are hashed, out of the signed URL's reach. A refused upload is removed
  * (row and blobs); identical content already in the tenant is a 409 naming it.
  */
@@ -54,6 +62,9 @@ export async function completeSignedUpload(
   const head = await ports.blobStore.head(document.blob_key);
   if (!head) throw uploadMissing();
   await refuseBadSize(ports, scope, document, head.size, limits.maxBytes);
+  // The upload stays open: the client may PUT the right file and complete again.
+  const declared = document.declared_size_bytes;
+  if (declared !== null && head.size !== declared) throw sizeMismatch(declared, head.size);
   let stored: PutResult;
   try {
     stored = await hashBlob(ports.blobStore, document.blob_key, limits.maxBytes);

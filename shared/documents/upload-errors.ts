@@ -17,6 +17,15 @@ export function emptyFile(): ApiError {
   });
 }
 
+/** The PUT stored another size than the client declared (a cut-off or wrong file): it may PUT again. */
+export function sizeMismatch(declared: number, stored: number): ApiError {
+  return new ApiError(
+    "validation_failed",
+    `the stored file has ${stored} bytes, not the ${declared} declared; PUT the whole file again, then complete`,
+    { field: "size_bytes", declared_size_bytes: declared, size_bytes: stored },
+  );
+}
+
 /** Identical content already live in the tenant: the new upload was dropped. */
 export function duplicateOf(existing: Document): ApiError {
   return new ApiError("conflict", "a document with identical content already exists", {

@@ -34,6 +34,8 @@ export interface NewDocument {
   tags: string[];
   /** When an upload that never completes is expired by maintenance. */
   expiresAt: Date;
+  /** A presigned upload's size as the client declared it, if it did. */
+  declaredSize?: number;
 }
 
 /** A row in `uploading` whose blob key is fixed before any byte arrives (so a crash leaves a traceable row). */
@@ -50,6 +52,7 @@ export async function beginDocument(db: Kysely<DB>, scope: Scope, input: NewDocu
       blob_key: blobKey(scope.tenantId, "uploads", id),
       uploaded_by: scope.userId,
       upload_expires_at: input.expiresAt,
+      declared_size_bytes: input.declaredSize ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

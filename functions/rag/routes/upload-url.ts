@@ -54,6 +54,7 @@ export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
       name,
       tags,
       expiresAt: new Date(Date.now() + ttl * 1000),
+      declaredSize: body.size_bytes,
     });
     const key = signedUploadKey(document);
     try {

@@ -108,6 +108,28 @@ describe("presigned uploads (filesystem blob store)", () => {
     });
   });
 
+  it("refuses a file of another size than declared (422) and keeps the upload open for the right one", async () => {
+    const content = `declared ${randomBytes(8).toString("hex")}`;
+    const started = await startUpload({ name: "declared.txt", size_bytes: Buffer.byteLength(content) });
+    expect((await putTo(started.put_url, content.slice(0, 10))).status).toBe(200);
+    const cut = await complete(started.id);
+    expect(cut.status).toBe(422);
+    expect((await readJson<ErrorJson>(cut)).error.details).toEqual({
+      field: "size_bytes",
+      declared_size_bytes: Buffer.byteLength(content),
+      size_bytes: 10,
+    });
+    expect((await documentRow(t.deps, started.id))?.status).toBe("uploading");
+
+    expect((await putTo(started.put_url, content)).status).toBe(200);
+    const done = await complete(started.id);
+    expect(done.status).toBe(202);
+    expect(await readJson<DocumentJson>(done)).toMatchObject({
+      status: "queued",
+      content_hash: sha256(content),
+    });
+  });
+
   it("answers 409 to a complete before the PUT, and keeps the upload open", async () => {
     const started = await startUpload();
     const res = await complete(started.id);
