@@ -6,11 +6,24 @@ const INVISIBLE = /[\u0000-\u0008\u000B\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2
 // biome-ignore lint/suspicious/noControlCharactersInRegex: vertical tab and NEL are line breaks here.
 const LINE_BREAKS = /\r\n?|[\f\u000B\u2028\u2029\u0085]/g;
 const EXOTIC_SPACES = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g;
-const INNER_BLANKS = /(?<=\S)[ \t]{2,}|(?<=\S)\t/g;
+// Runs of blanks and tabs; the ones inside a line (after a non-space) become one space. The character
+// before is checked by the replacer: a look-behind would be tried at every position of the text.
+const BLANK_RUNS = / [ \t]+|\t[ \t]*/g;
 const TRAILING_BLANKS = /[ \t]+$/gm;
 // "infor-\nmation" → "information": a letter, a hyphen at the end of a line, a lowercase letter next.
-const BROKEN_WORD = /(?<=\p{L})-\n[ \t]*(?=\p{Ll})/gu;
+const LINE_END_HYPHENS = /-\n[ \t]*(?=\p{Ll})/gu;
+const ENDS_WITH_LETTER = /\p{L}$/u;
+const SPACE = /\s/;
 const BLANK_LINES = /\n{3,}/g;
+
+function innerBlanks(run: string, offset: number, text: string): string {
+  return offset > 0 && !SPACE.test(text[offset - 1] as string) ? " " : run;
+}
+
+function brokenWord(hyphen: string, offset: number, text: string): string {
+  // Two code units: the letter before may be outside the BMP.
+  return ENDS_WITH_LETTER.test(text.slice(Math.max(0, offset - 2), offset)) ? "" : hyphen;
+}
 
 /**
  * Canonical form for chunking and search: NFC, `\n` line endings, no control or invisible characters,
@@ -23,9 +36,9 @@ export function normalizeText(text: string): string {
     .replace(LINE_BREAKS, "\n")
     .replace(INVISIBLE, "")
     .replace(EXOTIC_SPACES, " ")
-    .replace(INNER_BLANKS, " ")
+    .replace(BLANK_RUNS, innerBlanks)
     .replace(TRAILING_BLANKS, "")
-    .replace(BROKEN_WORD, "")
+    .replace(LINE_END_HYPHENS, brokenWord)
     .replace(BLANK_LINES, "\n\n")
     .replace(/^\n+/, "")
     .trimEnd();

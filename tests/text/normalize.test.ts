@@ -28,12 +28,16 @@ describe("normalizeText", () => {
     expect(normalizeText("North-\nWest passage")).toBe("North-\nWest passage");
     expect(normalizeText("pages 10-\n12")).toBe("pages 10-\n12");
     expect(normalizeText("Ünter-\nöffnung")).toBe("Ünteröffnung");
+    // A letter outside the Basic Multilingual Plane is two UTF-16 code units.
+    expect(normalizeText("\u{1D400}-\nb")).toBe("\u{1D400}b");
+    expect(normalizeText("- \n-\nb")).toBe("-\n-\nb");
   });
 
   it("unifies line endings, strips control characters, collapses blanks and blank lines", () => {
     const messy =
       "Title\r\n\r\n\r\n\r\nOne\ttwo   three \u0000four\u0007\rnext\u00a0line\u200b here\n\n\n\n  indented  text  \n";
     expect(normalizeText(messy)).toBe("Title\n\nOne two three four\nnext line here\n\n  indented text");
+    expect(normalizeText("\t\tcode\tx \t y\n \t z")).toBe("\t\tcode x y\n \t z");
   });
 
   it("is idempotent", () => {
