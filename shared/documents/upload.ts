@@ -15,10 +15,13 @@ export function signedUploadKey(document: Pick<Document, "tenant_id" | "id">): s
   return blobKey(document.tenant_id, "uploads", document.id, "incoming");
 }
 
-/** Whether a signed PUT to `key` may still write: the document it was made for waits for its bytes. */
+/**
+ * Whether a signed PUT to `key` may still write: the document it was made for waits for its bytes. (A URL
+ * signed before uploads moved to `signedUploadKey` names the document's blob itself; `complete` takes both.)
+ */
 export async function awaitsSignedUpload(db: Kysely<DB>, key: string): Promise<boolean> {
   const { tenantId, kind, id } = parseBlobKey(key);
-  if (kind !== "uploads" || key !== signedUploadKey({ tenant_id: tenantId, id })) return false;
+  if (kind !== "uploads") return false;
   const document = await db
     .selectFrom("documents")
     .select("id")

@@ -130,6 +130,24 @@ describe("presigned uploads (filesystem blob store)", () => {
     });
   });
 
+  it("still takes a URL signed for the document's own blob, as upload-url made them before", async () => {
+    const content = `signed before ${randomBytes(8).toString("hex")}`;
+    const started = await startUpload();
+    const legacy = signBlobToken(
+      {
+        op: "put",
+        key: blobKey(editor.tenantId, "uploads", started.id),
+        exp: Math.floor(Date.now() / 1000) + 60,
+        maxBytes: 1024,
+      },
+      SECRET,
+    );
+    expect((await t.call(`/api/rag/blobs/${legacy}`, { method: "PUT", body: content })).status).toBe(200);
+    const done = await complete(started.id);
+    expect(done.status).toBe(202);
+    expect(await readJson<DocumentJson>(done)).toMatchObject({ content_hash: sha256(content) });
+  });
+
   it("answers 409 to a complete before the PUT, and keeps the upload open", async () => {
     const started = await startUpload();
     const res = await complete(started.id);
