@@ -5,6 +5,7 @@ import { defineTask } from "./define-task.ts";
 import { MAINTENANCE } from "./maintenance/index.ts";
 import { analyzeRunTask } from "./tasks/analyze-run.ts";
 import { chunkTask } from "./tasks/ingest/chunk.ts";
+import { closeUploadTask } from "./tasks/ingest/close-upload.ts";
 import { deleteTask } from "./tasks/ingest/delete.ts";
 import { embedTask } from "./tasks/ingest/embed.ts";
 import { extractTask } from "./tasks/ingest/extract.ts";
@@ -25,6 +26,7 @@ export function createTaskList(deps: ContentDeps): TaskList {
     "ingest:embed": embedTask(deps),
     "ingest:index": indexTask(deps),
     "ingest:delete": deleteTask(deps),
+    "ingest:close-upload": closeUploadTask(deps),
     "analyze:run": analyzeRunTask(deps),
     "maintenance:expire-uploads": maintenanceTask(deps, "expire-uploads"),
     "maintenance:watchdog": maintenanceTask(deps, "watchdog"),

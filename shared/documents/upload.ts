@@ -4,7 +4,7 @@ import { isPgError, PG_ERROR } from "../../db/pg-errors.ts";
 import type { DB, Document } from "../../db/types.ts";
 import type { Scope } from "../auth/principal.ts";
 import { blobKey, parseBlobKey } from "../blob/index.ts";
-import { documentJobKey } from "../queue/catalog.ts";
+import { closeUploadJobKey, documentJobKey } from "../queue/catalog.ts";
 import { enqueue } from "../queue/enqueue.ts";
 
 /**
@@ -59,6 +59,29 @@ export async function beginDocument(db: Kysely<DB>, scope: Scope, input: NewDocu
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** Past its URL's expiry by this much, no PUT can still arrive, even by an S3 server whose clock is ahead. */
+const CLOSE_AFTER_EXPIRY_MS = 60_000;
+
+/**
+ * `beginDocument` for a presigned upload, with the job that sweeps the signed key once the URL has
+ * expired (`ingest:close-upload`).
+ */
+export async function beginSignedUpload(db: Kysely<DB>, scope: Scope, input: NewDocument): Promise<Document> {
+  return db.transaction().execute(async (trx) => {
+    const document = await beginDocument(trx, scope, input);
+    await enqueue(
+      trx,
+      "ingest:close-upload",
+      { documentId: document.id, tenantId: scope.tenantId },
+      {
+        jobKey: closeUploadJobKey(document.id),
+        runAt: new Date(input.expiresAt.getTime() + CLOSE_AFTER_EXPIRY_MS),
+      },
+    );
+    return document;
+  });
 }
 
 export type AcceptResult =

@@ -14,6 +14,7 @@ export const TASK_PAYLOADS = {
   "ingest:embed": documentJob,
   "ingest:index": documentJob,
   "ingest:delete": documentJob,
+  "ingest:close-upload": documentJob,
   "analyze:run": analysisJob,
   "maintenance:expire-uploads": scheduled,
   "maintenance:watchdog": scheduled,
@@ -28,3 +29,6 @@ export type TaskPayload<Name extends TaskName> = z.infer<(typeof TASK_PAYLOADS)[
 
 /** The job key of a document's pipeline: one pending stage at a time, replaced by the next enqueue. */
 export const documentJobKey = (documentId: string) => `ingest:${documentId}`;
+
+/** The job key of the sweep that follows a presigned upload's URL expiry. */
+export const closeUploadJobKey = (documentId: string) => `upload:${documentId}`;

@@ -132,6 +132,59 @@ describe("maintenance jobs", () => {
     expect((await documentRow(upload.id))?.status).toBe("queued");
   });
 
+  it("closes a presigned upload once its URL has expired: what a late PUT left is removed, an open one kept", async () => {
+    const ttlMs = t.deps.config.UPLOAD_URL_TTL_SECONDS * 1000;
+    const before = Date.now();
+    const completed = await startPresignedUpload("closed.txt");
+    const after = Date.now();
+    await putFile(completed, prose(4, 114));
+    const done = await t.call(`/api/rag/${completed.id}/complete`, { method: "POST", token: editor.token });
+    expect(done.status).toBe(202);
+    // What S3 keeps of a PUT to a URL still valid after complete (Quarry's own route refuses it).
+    await t.deps.blobStore.put(completed.key, Buffer.from("a late PUT"));
+    const open = await startPresignedUpload("still-open.txt");
+    await putFile(open, prose(4, 115));
+
+    const keys = [`upload:${completed.id}`, `upload:${open.id}`];
+    const scheduled = await sql<{ key: string; task_identifier: string; run_at: Date }>`
+      select key, task_identifier, run_at from graphile_worker.jobs where key in (${keys[0]}, ${keys[1]})
+      order by key = ${keys[1]}
+    `.execute(t.deps.db);
+    expect(scheduled.rows.map((job) => [job.key, job.task_identifier])).toEqual([
+      [keys[0], "ingest:close-upload"],
+      [keys[1], "ingest:close-upload"],
+    ]);
+    // A minute after the URL expires.
+    const [closesCompleted, closesOpen] = scheduled.rows.map((job) => job.run_at.getTime()) as [
+      number,
+      number,
+    ];
+    expect(closesCompleted).toBeGreaterThanOrEqual(before + ttlMs + 60_000);
+    expect(closesCompleted).toBeLessThanOrEqual(after + ttlMs + 60_000);
+    const openExpiry = (await documentRow(open.id))?.upload_expires_at?.getTime();
+    expect(closesOpen).toBe((openExpiry ?? 0) + 60_000);
+
+    await sql`update graphile_worker._private_jobs set run_at = now() where key in (${keys[0]}, ${keys[1]})`.execute(
+      t.deps.db,
+    );
+    worker = await startTestWorker(t);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const left =
+        await sql`select 1 from graphile_worker.jobs where key in (${keys[0]}, ${keys[1]})`.execute(
+          t.deps.db,
+        );
+      if (left.rows.length === 0) break;
+      if (Date.now() > deadline) throw new Error("close-upload jobs did not run");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await t.deps.blobStore.head(completed.key)).toBeNull();
+    const accepted = await documentRow(completed.id);
+    expect(await t.deps.blobStore.head(accepted?.blob_key ?? "")).not.toBeNull();
+    expect(await t.deps.blobStore.head(open.key)).not.toBeNull();
+    expect((await documentRow(open.id))?.status).toBe("uploading");
+  });
+
   it("watchdog re-enqueues a stuck document at its own stage, then fails it the second time", async () => {
     // In `embedding` with no job: the embed job was lost before it started (no embed timestamps yet).
     const lost = await stuckDocument("embedding", { extract: ended, chunk: ended });

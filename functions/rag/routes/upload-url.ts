@@ -4,7 +4,7 @@ import { scopeOf } from "../../../shared/auth/principal.ts";
 import { contentDeps } from "../../../shared/content-deps.ts";
 import { abandonUpload } from "../../../shared/documents/abandon-upload.ts";
 import { validateDocumentName, validateTags } from "../../../shared/documents/names.ts";
-import { beginDocument, signedUploadKey } from "../../../shared/documents/upload.ts";
+import { beginSignedUpload, signedUploadKey } from "../../../shared/documents/upload.ts";
 import { fileTooLarge } from "../../../shared/documents/upload-errors.ts";
 import type { AppEnv } from "../../../shared/http/app-env.ts";
 import {
@@ -50,7 +50,7 @@ export function uploadUrlRoutes(): OpenAPIHono<AppEnv> {
     const tags = validateTags(body.tags ?? []);
     if (body.size_bytes !== undefined && body.size_bytes > limit) throw fileTooLarge(limit);
     const scope = scopeOf(c.get("principal"));
-    const document = await beginDocument(deps.db, scope, {
+    const document = await beginSignedUpload(deps.db, scope, {
       name,
       tags,
       expiresAt: new Date(Date.now() + ttl * 1000),
