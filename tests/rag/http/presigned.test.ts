@@ -40,6 +40,14 @@ describe("presigned uploads (filesystem blob store)", () => {
   const putTo = (url: string, body: Uint8Array | string, headers: Record<string, string> = {}) =>
     t.call(pathOf(url), { method: "PUT", body, headers });
   const complete = (id: string) => t.call(`/api/rag/${id}/complete`, { method: "POST", token: editor.token });
+  /** `complete` answered 202 with the document queued for exactly `content`. */
+  async function expectQueued(done: Response, content: string) {
+    expect(done.status).toBe(202);
+    expect(await readJson<DocumentJson>(done)).toMatchObject({
+      status: "queued",
+      content_hash: sha256(content),
+    });
+  }
 
   it("hands out a PUT URL for a new uploading document", async () => {
     const started = await startUpload({ name: "report.pdf", tags: ["q1", "finance"], size_bytes: 1234 });
@@ -100,12 +108,7 @@ describe("presigned uploads (filesystem blob store)", () => {
     expect((await putTo(started.put_url, content)).status).toBe(200);
     const documentKey = blobKey(editor.tenantId, "uploads", started.id);
     await t.deps.blobStore.move(started.key, documentKey);
-    const done = await complete(started.id);
-    expect(done.status).toBe(202);
-    expect(await readJson<DocumentJson>(done)).toMatchObject({
-      status: "queued",
-      content_hash: sha256(content),
-    });
+    await expectQueued(await complete(started.id), content);
   });
 
   it("refuses a file of another size than declared (422) and keeps the upload open for the right one", async () => {
@@ -122,12 +125,7 @@ describe("presigned uploads (filesystem blob store)", () => {
     expect((await documentRow(t.deps, started.id))?.status).toBe("uploading");
 
     expect((await putTo(started.put_url, content)).status).toBe(200);
-    const done = await complete(started.id);
-    expect(done.status).toBe(202);
-    expect(await readJson<DocumentJson>(done)).toMatchObject({
-      status: "queued",
-      content_hash: sha256(content),
-    });
+    await expectQueued(await complete(started.id), content);
   });
 
   it("still takes a URL signed for the document's own blob, as upload-url made them before", async () => {
@@ -143,9 +141,7 @@ describe("presigned uploads (filesystem blob store)", () => {
       SECRET,
     );
     expect((await t.call(`/api/rag/blobs/${legacy}`, { method: "PUT", body: content })).status).toBe(200);
-    const done = await complete(started.id);
-    expect(done.status).toBe(202);
-    expect(await readJson<DocumentJson>(done)).toMatchObject({ content_hash: sha256(content) });
+    await expectQueued(await complete(started.id), content);
   });
 
   it("answers 409 to a complete before the PUT, and keeps the upload open", async () => {
