@@ -1,26 +1,22 @@
 /**
  * What Postgres cannot store in `text` or `jsonb`: the NUL character (refused), and half of a surrogate
- * pair without its other half (not a character: refused in `jsonb`, turned into U+FFFD in `text`).
+ * pair without its other half (not well-formed Unicode: refused in `jsonb`, turned into U+FFFD in `text`).
  * JSON can carry both, escaped (`"\u0000"`, `"\uD800"`).
  */
 const NUL = "\u0000";
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export const NUL_REFUSED = "text must not contain the NUL character (U+0000)";
 
 /** Why Postgres could not store `text` as it is, or null when it could. */
 export function unstorableReason(text: string): string | null {
   if (text.includes(NUL)) return NUL_REFUSED;
-  // `search`, unlike `test`, neither reads nor moves the global expression's lastIndex.
-  if (text.search(LONE_SURROGATE) !== -1) {
-    return "not valid Unicode text: half a surrogate pair (\\uD800–\\uDFFF) alone";
-  }
+  if (!text.isWellFormed()) return "not valid Unicode text: half a surrogate pair (\\uD800–\\uDFFF) alone";
   return null;
 }
 
 /** `text` as Postgres can store it: NUL dropped, a lone surrogate made U+FFFD. */
 export function storableText(text: string): string {
-  return text.replaceAll(NUL, "").replace(LONE_SURROGATE, "\uFFFD");
+  return text.replaceAll(NUL, "").toWellFormed();
 }
 
 /** Every string and key of a parsed JSON value, made storable. */
