@@ -76,7 +76,7 @@ export const NewTenant = z
 export const CreatedTenant = z
   .object({
     tenant: z.object({ id: z.uuid(), slug: z.string(), name: z.string(), created_at: timestamp }),
-    admin: z.strictObject({
+    admin: z.object({
       id: z.uuid(),
       login: z.string(),
       full_name: z.string(),

@@ -6,9 +6,10 @@ import type { Logger } from "../logger.ts";
 import { discardUpload } from "./upload.ts";
 
 /**
- * Removes an upload that will not be accepted: its `uploading` row, then its blobs (the document's and
- * a signed PUT's). A row that is still there was accepted meanwhile (a concurrent complete) and keeps them. Failures are logged, not
- * thrown: the caller is already answering with the upload's own error, and maintenance expires what is left.
+ * Removes an upload that will not be accepted: its `uploading` row, then its blobs (the document's and a
+ * signed PUT's). A row that is still there was accepted meanwhile (a concurrent complete) and keeps them.
+ * Failures are logged, not thrown: the caller is already answering with the upload's own error, and
+ * maintenance expires what is left.
  */
 export async function abandonUpload(
   ports: { db: Kysely<DB>; blobStore: BlobStore; log: Logger },

@@ -37,9 +37,9 @@ async function refuseBadSize(ports: Ports, scope: Scope, document: Document, siz
  * Finishes an upload whose bytes arrived by a signed URL (used by the `complete` route and by maintenance
  * for clients that never called it): the object must exist, hold at least one byte and at most the limit
  * — a presigned S3 PUT cannot be size-limited, so the limit is enforced here — and as many as the client
- * declared, if it did. The bytes are moved to the
- * document's blob before they are hashed, out of the signed URL's reach. A refused upload is removed
- * (row and blobs); identical content already in the tenant is a 409 naming it.
+ * declared, if it did. The bytes are moved to the document's blob before they are hashed, out of the
+ * signed URL's reach. A refused upload is removed (row and blobs); identical content already in the
+ * tenant is a 409 naming it.
  */
 export async function completeSignedUpload(
   ports: Ports,

@@ -20,7 +20,8 @@ export interface OpenStreams {
 
 export function createOpenStreams(): OpenStreams {
   const open = new Map<AbortController, Promise<unknown>>();
-  const allDone = () => Promise.allSettled(open.values());
+  // The tracked promises never reject (`track` settles them quietly).
+  const allDone = () => Promise.all(open.values());
   return {
     track(stop, done) {
       const settled = done.then(

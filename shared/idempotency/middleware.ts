@@ -100,11 +100,12 @@ function markSkipped(c: Context<AppEnv>, deps: Deps, error: unknown): void {
 
 /**
  * `Idempotency-Key` on POST/PUT/PATCH/DELETE, the methods `createApp` mounts it for
- * (draft-ietf-httpapi-idempotency-key-header), scoped by principal + method + path + key: the first request runs and its response is kept for
- * IDEMPOTENCY_TTL_SECONDS; a retry with the same body gets that response again with
- * `Idempotent-Replayed: true`; another body under the same key → 422 `idempotency_key_mismatch`; a retry
- * while the first still runs → 409 with Retry-After. Streams, 5xx and 429 are not kept. Without a valid
- * bearer token there is no principal to scope to and the route's own 401 answers.
+ * (draft-ietf-httpapi-idempotency-key-header), scoped by principal + method + path + key: the first
+ * request runs and its response is kept for IDEMPOTENCY_TTL_SECONDS; a retry with the same body gets
+ * that response again with `Idempotent-Replayed: true`; another body under the same key → 422
+ * `idempotency_key_mismatch`; a retry while the first still runs → 409 with Retry-After. Streams, 5xx
+ * and 429 are not kept. Without a valid bearer token there is no principal to scope to and the route's
+ * own 401 answers.
  */
 export async function idempotency(c: Context<AppEnv>, next: Next): Promise<Response | undefined> {
   const header = requestHeader(c, "idempotency-key");
