@@ -263,9 +263,13 @@ export async function benchChat(): Promise<void> {
         });
       });
     };
-    const oneAtATime = [];
-    for (const path of paths) oneAtATime.push(await measure(path, 1, ROUNDS[1]));
-    addRows("1", oneAtATime);
+    /** One measurement per path, in turn (never two paths at once). */
+    const eachPath = async (run: (path: Target) => Promise<{ p50: number; p95: number }>) => {
+      const results = [];
+      for (const path of paths) results.push(await run(path));
+      return results;
+    };
+    addRows("1", await eachPath((path) => measure(path, 1, ROUNDS[1])));
 
     await standIn.script({
       reply: Array.from({ length: PACED_REPLY_TOKENS }, (_, i) => `word${i}`).join(" "),
@@ -273,14 +277,10 @@ export async function benchChat(): Promise<void> {
       tokenDelayMs: PACED_TOKEN_DELAY_MS,
     });
     const answerMs = FIRST_TOKEN_DELAY_MS + PACED_TOKEN_DELAY_MS * (PACED_REPLY_TOKENS - 1);
-    const open = [];
-    for (const path of paths) open.push(await measureOpen(path, answerMs));
-    addRows(`${OPEN_STREAMS} open`, open, "(target < 15)");
+    addRows(`${OPEN_STREAMS} open`, await eachPath((path) => measureOpen(path, answerMs)), "(target < 15)");
 
     await standIn.script({ reply: SHORT_REPLY, firstTokenDelayMs: FIRST_TOKEN_DELAY_MS });
-    const together = [];
-    for (const path of paths) together.push(await measure(path, 50, ROUNDS[50]));
-    addRows("50 sent at once", together);
+    addRows("50 sent at once", await eachPath((path) => measure(path, 50, ROUNDS[50])));
     printTable(
       [
         `Time to first token (the model's first token comes after ${FIRST_TOKEN_DELAY_MS} ms). "50 open": 50 clients`,

@@ -1,6 +1,8 @@
 import { sql } from "kysely";
+import type { Document } from "../db/types.ts";
 import { startWorker } from "../jobs/worker.ts";
 import type { Scope } from "../shared/auth/principal.ts";
+import { loadConfig } from "../shared/config/index.ts";
 import type { ContentDeps } from "../shared/content-deps.ts";
 import { deleteDocument } from "../shared/documents/service.ts";
 import { acceptUpload, beginDocument } from "../shared/documents/upload.ts";
@@ -14,11 +16,10 @@ import { benchDeps } from "./retrieval/bench-deps.ts";
  * Ingest of a ~10 MB text corpus with the built-in embedder, one document and one job at a time
  * (WORKER_CONCURRENCY=1, so embedder time is a part of the pipeline's time): MB/s, chunks/s, pipeline
  * overhead (pipeline time not spent inside the embedder, as a share of embedder time), stage hand-off
- * latency, then the same corpus again; last, the whole corpus uploaded at once to a worker running 4 jobs.
+ * latency, then the same corpus again; last, the whole corpus uploaded at once to a worker at its default
+ * concurrency.
  */
 const DOCUMENTS = 20;
-/** The default WORKER_CONCURRENCY. */
-const AT_ONCE_JOBS = 4;
 const BYTES_PER_DOCUMENT = 512 * 1024;
 const WORDS = (
   "quarry index chunk vector search answer cite upload tenant worker stage model token embed retrieve " +
@@ -130,18 +131,24 @@ async function deleteCorpus(deps: ContentDeps, scope: Scope, ids: string[]): Pro
   );
 }
 
-/**
- * Per stage, the summed time from its start to its end over every document; `pipeline` is the summed
- * time from the first stage's start to the last one's end (upload and the bench's polling excluded).
- */
-async function stageTotals(deps: ContentDeps, ids: string[]): Promise<Record<string, number>> {
+type StageTimestamps = Document["stage_timestamps"];
+
+async function stageTimestampsOf(deps: ContentDeps, ids: string[]): Promise<StageTimestamps[]> {
   const rows = await deps.db
     .selectFrom("documents")
     .select("stage_timestamps")
     .where("id", "in", ids)
     .execute();
+  return rows.map((row) => row.stage_timestamps);
+}
+
+/**
+ * Per stage, the summed time from its start to its end over every document; `pipeline` is the summed
+ * time from the first stage's start to the last one's end (upload and the bench's polling excluded).
+ */
+function stageTotals(documents: StageTimestamps[]): Record<string, number> {
   const totals: Record<string, number> = { pipeline: 0 };
-  for (const { stage_timestamps: stamps } of rows) {
+  for (const stamps of documents) {
     for (const [stage, { started_at, ended_at }] of Object.entries(stamps)) {
       if (started_at && ended_at)
         totals[stage] = (totals[stage] ?? 0) + Date.parse(ended_at) - Date.parse(started_at);
@@ -173,15 +180,10 @@ async function unavoidableWork(deps: ContentDeps, texts: string[]) {
   return { tsvectorMs, chunkingMs };
 }
 
-async function handOffLatencies(deps: ContentDeps, ids: string[]): Promise<number[]> {
-  const rows = await deps.db
-    .selectFrom("documents")
-    .select("stage_timestamps")
-    .where("id", "in", ids)
-    .execute();
+function handOffLatencies(documents: StageTimestamps[]): number[] {
   const stages = ["extract", "chunk", "embed", "index"];
   const gaps: number[] = [];
-  for (const { stage_timestamps: stamps } of rows) {
+  for (const stamps of documents) {
     for (let i = 1; i < stages.length; i++) {
       const ended = stamps[stages[i - 1] as string]?.ended_at;
       const started = stamps[stages[i] as string]?.started_at;
@@ -208,6 +210,8 @@ export async function benchIngest(): Promise<void> {
   const texts = Array.from({ length: DOCUMENTS }, (_, index) => documentText(index));
   const megabytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / (1024 * 1024);
   let worker = await startWorker(deps);
+  // The worker's default concurrency, as a deployment runs it.
+  const atOnceJobs = loadConfig({}).WORKER_CONCURRENCY;
   try {
     const started = performance.now();
     const ids = await ingestOneByOne(deps, scope, texts);
@@ -217,8 +221,9 @@ export async function benchIngest(): Promise<void> {
       .select(sql<number>`count(*)::int`.as("n"))
       .executeTakeFirstOrThrow();
     const first = { ...timed.stats };
-    const gaps = await handOffLatencies(deps, ids);
-    const totals = await stageTotals(deps, ids);
+    const stamps = await stageTimestampsOf(deps, ids);
+    const gaps = handOffLatencies(stamps);
+    const totals = stageTotals(stamps);
     const floor = await unavoidableWork(deps, texts);
 
     await deleteCorpus(deps, scope, ids);
@@ -233,7 +238,7 @@ export async function benchIngest(): Promise<void> {
     await deleteCorpus(deps, scope, againIds);
     await deps.db.deleteFrom("embeddings").execute();
     await worker.stop();
-    worker = await startWorker({ ...deps, config: { ...deps.config, WORKER_CONCURRENCY: AT_ONCE_JOBS } });
+    worker = await startWorker({ ...deps, config: { ...deps.config, WORKER_CONCURRENCY: atOnceJobs } });
     const callsBeforeAtOnce = timed.stats.calls;
     const atOnceStarted = performance.now();
     const atOnceIds = await Promise.all(texts.map((text, index) => uploadDocument(deps, scope, text, index)));
@@ -242,6 +247,7 @@ export async function benchIngest(): Promise<void> {
     if (timed.stats.calls === callsBeforeAtOnce)
       throw new Error("the corpus uploaded at once embedded nothing");
 
+    const ofEmbedderTime = (ms: number) => `${fmt((ms / first.ms) * 100)} %`;
     printTable(
       `Ingest of ${fmt(megabytes)} MB of text (${DOCUMENTS} documents, built-in embedder, 1 job at a time)`,
       [
@@ -254,15 +260,15 @@ export async function benchIngest(): Promise<void> {
         },
         {
           measure: "pipeline overhead / embedder time (target < 15%)",
-          value: `${fmt((((totals.pipeline ?? 0) - first.ms) / first.ms) * 100)} %`,
+          value: ofEmbedderTime((totals.pipeline ?? 0) - first.ms),
         },
         {
           measure: "of which unavoidable: Postgres building the chunks' tsvector alone",
-          value: `${fmt(floor.tsvectorMs / 1000, 2)} s (${fmt((floor.tsvectorMs / first.ms) * 100)} % of embedder time)`,
+          value: `${fmt(floor.tsvectorMs / 1000, 2)} s (${ofEmbedderTime(floor.tsvectorMs)} of embedder time)`,
         },
         {
           measure: "of which unavoidable: cutting the texts into chunks alone",
-          value: `${fmt(floor.chunkingMs / 1000, 2)} s (${fmt((floor.chunkingMs / first.ms) * 100)} % of embedder time)`,
+          value: `${fmt(floor.chunkingMs / 1000, 2)} s (${ofEmbedderTime(floor.chunkingMs)} of embedder time)`,
         },
         {
           measure: "stage hand-off p50 / p95 (target p50 < 10 ms)",
@@ -278,14 +284,14 @@ export async function benchIngest(): Promise<void> {
         },
         { measure: "re-ingest wall time", value: `${fmt(againMs / 1000, 2)} s` },
         {
-          measure: `whole corpus uploaded at once, ${AT_ONCE_JOBS} jobs at a time: wall time`,
+          measure: `whole corpus uploaded at once, ${atOnceJobs} jobs at a time: wall time`,
           value: `${fmt(atOnceMs / 1000, 2)} s (${fmt(megabytes / (atOnceMs / 1000), 2)} MB/s)`,
         },
         {
           // The embedder does the same work as in the first run; timed here it would also count the
           // other jobs' work that runs while it yields to the event loop.
           measure: "  … wall time beyond the embedder's own time (first run) / that time",
-          value: `${fmt(((atOnceMs - first.ms) / first.ms) * 100)} %`,
+          value: ofEmbedderTime(atOnceMs - first.ms),
         },
       ],
     );
