@@ -10,9 +10,10 @@ import {
   DEFAULT_REPLY,
   replyDeltas,
 } from "../helpers/chat-stand-in.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { type ModelServer, startModelServer } from "../helpers/model-server.ts";
 import { createTeam, createUser, type TestUser } from "../helpers/users.ts";
-import { eventData, eventually, messagesOf, newChat, parseSse, seedDocument } from "./fixtures.ts";
+import { eventData, messagesOf, newChat, parseSse, seedDocument } from "./fixtures.ts";
 
 interface AnswerJson {
   chat_id: string;

@@ -96,18 +96,3 @@ export async function messagesOf(t: TestApp, token: string, chatId: string): Pro
   if (res.status !== 200) throw new Error(`GET messages: ${res.status} ${await res.text()}`);
   return (await readJson<{ items: MessageJson[] }>(res)).items;
 }
-
-/** Polls until `check` passes (for rows written after a stream the client left). */
-export async function eventually<T>(
-  probe: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (check(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientGone, sseResponse } from "../../functions/chats/sse.ts";
 import { createRouter } from "../../shared/http/router.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { eventually, parseSse } from "./fixtures.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { parseSse } from "./fixtures.ts";
 
 const EVENTS = 200;
 const PAYLOAD = "x".repeat(1000);

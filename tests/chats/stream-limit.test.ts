@@ -12,6 +12,7 @@ import { createRedis, type Redis } from "../../shared/redis.ts";
 import { errorCode, startTestApp, type TestApp } from "../helpers/app.ts";
 import { addChatCompletions } from "../helpers/chat-stand-in.ts";
 import { createTestDatabase } from "../helpers/database.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { type ModelServer, startModelServer } from "../helpers/model-server.ts";
 import {
   deleteKeysWithPrefix,
@@ -22,7 +23,7 @@ import {
   startThrowawayRedis,
 } from "../helpers/redis-server.ts";
 import { createTeam } from "../helpers/users.ts";
-import { eventually, newChat } from "./fixtures.ts";
+import { newChat } from "./fixtures.ts";
 
 const prefix = `quarry-test:streams:${randomBytes(4).toString("hex")}:`;
 const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;

@@ -11,6 +11,7 @@ import { type BlobStore, blobKey } from "../../shared/blob/index.ts";
 import { enqueue, removePendingJob } from "../../shared/queue/enqueue.ts";
 import { pointId } from "../../shared/vectors/point-id.ts";
 import { readJson, startTestApp, type TestApp } from "../helpers/app.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { createTeam, type TestUser } from "../helpers/users.ts";
 import { runningWorkers, startTestWorker, type TestWorker, waitForStatus } from "../helpers/worker.ts";
 import { prose } from "../text/builders.ts";
@@ -168,16 +169,17 @@ describe("maintenance jobs", () => {
       t.deps.db,
     );
     worker = await startTestWorker(t);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const left =
-        await sql`select 1 from graphile_worker.jobs where key in (${keys[0]}, ${keys[1]})`.execute(
-          t.deps.db,
-        );
-      if (left.rows.length === 0) break;
-      if (Date.now() > deadline) throw new Error("close-upload jobs did not run");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const left = await eventually(
+      async () =>
+        (
+          await sql`select 1 from graphile_worker.jobs where key in (${keys[0]}, ${keys[1]})`.execute(
+            t.deps.db,
+          )
+        ).rows,
+      (rows) => rows.length === 0,
+      15_000,
+    );
+    expect(left).toEqual([]);
     expect(await t.deps.blobStore.head(completed.key)).toBeNull();
     const accepted = await documentRow(completed.id);
     expect(await t.deps.blobStore.head(accepted?.blob_key ?? "")).not.toBeNull();

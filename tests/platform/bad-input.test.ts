@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesOf, newChat } from "../chats/fixtures.ts";
-import { errorCode, readJson, startTestApp, type TestApp } from "../helpers/app.ts";
+import { readJson, startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTeam } from "../helpers/users.ts";
 
 const NUL = "\u0000";
@@ -9,11 +9,17 @@ interface Refusal {
   error: { code: string; details: { issues: { path: string; message: string }[] } };
 }
 
+/** A 422 `validation_failed`; returns its body. `label` names the case in a failure. */
+async function expectRefused(res: Response, label?: string): Promise<Refusal> {
+  expect(res.status, label).toBe(422);
+  const body = await readJson<Refusal>(res);
+  expect(body.error.code, label).toBe("validation_failed");
+  return body;
+}
+
 /** A 422 `validation_failed` whose one issue names the field at `path`. */
 async function expectRefusedAt(res: Response, path: string) {
-  expect(res.status).toBe(422);
-  const body = await readJson<Refusal>(res);
-  expect(body.error.code).toBe("validation_failed");
+  const body = await expectRefused(res);
   expect(body.error.details.issues.map((issue) => issue.path)).toEqual([path]);
 }
 
@@ -29,11 +35,6 @@ describe("input refused on every route", () => {
 
   /** U+0000 is valid in JSON, query strings and form fields, but Postgres text cannot hold it. */
   describe("text holding the NUL character (U+0000)", () => {
-    const expectRefused = async (res: Response) => {
-      expect(res.status).toBe(422);
-      expect(await errorCode(res)).toBe("validation_failed");
-    };
-
     it("in a JSON field: 422, and the chat is not created", async () => {
       const token = team.reader.token;
       await expectRefused(await t.call("/api/chats", { method: "POST", token, json: { name: `a${NUL}b` } }));
@@ -163,10 +164,10 @@ describe("input refused on every route", () => {
 
     it("are refused with 422 naming the field, on every route of Quarry's own API", async () => {
       for (const { path, json, unknown } of cases()) {
-        const res = await t.call(path, { method: "POST", token: team.admin.token, json });
-        expect(res.status, path).toBe(422);
-        const body = await readJson<Refusal>(res);
-        expect(body.error.code).toBe("validation_failed");
+        const body = await expectRefused(
+          await t.call(path, { method: "POST", token: team.admin.token, json }),
+          path,
+        );
         expect(JSON.stringify(body.error.details.issues), path).toContain(unknown);
       }
     });
